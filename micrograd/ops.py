@@ -1,0 +1,629 @@
+"""Every differentiable op: its forward and its local partials, side by side.
+
+Conventions (see `engine.Function`):
+  forward(self, *arrays, **options)  computes the output and saves what the partials need;
+  backward(self, g, i)  returns g · ∂out/∂x_i, the vector-Jacobian product for input i;
+  jvp(self, t, i)       returns ∂out/∂x_i · t, the Jacobian-vector product for input i;
+  partial(self, i)      for elementwise ops only: the elementwise derivative ∂out/∂x_i,
+                        from which the engine derives backward and jvp.
+Broadcasting is undone once, by the engine (`autograd.unbroadcast`), not here:
+a partial may return a gradient of the broadcast shape.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .engine import Function, ShapeError, Tensor, _lift
+
+# ----------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    """z = x + y;  ∂z/∂x = ∂z/∂y = 1"""
+    name = "add"
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, g, i):
+        return g
+
+    def jvp(self, t, i):
+        return t
+
+
+class Sub(Function):
+    """z = x - y;  ∂z/∂x = 1, ∂z/∂y = -1"""
+    name = "sub"
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, g, i):
+        return g if i == 0 else -g
+
+    jvp = backward
+
+
+class Neg(Function):
+    """z = -x;  ∂z/∂x = -1"""
+    name = "neg"
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, g, i):
+        return -g
+
+    jvp = backward
+
+
+class Mul(Function):
+    """z = x · y;  ∂z/∂x = y, ∂z/∂y = x"""
+    name = "mul"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def partial(self, i):
+        return self.y if i == 0 else self.x
+
+
+class Div(Function):
+    """z = x / y;  ∂z/∂x = 1/y, ∂z/∂y = -x/y²"""
+    name = "div"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x / y
+
+    def partial(self, i):
+        return 1.0 / self.y if i == 0 else -self.x / (self.y * self.y)
+
+
+class Pow(Function):
+    """z = x^y;  ∂z/∂x = y·x^(y-1), ∂z/∂y = x^y·ln x"""
+    name = "pow"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        self.z = z = x ** y
+        return z
+
+    def partial(self, i):
+        x, y = self.x, self.y
+        return y * x ** (y - 1) if i == 0 else self.z * np.log(x)
+
+
+class MatMul(Function):
+    """z = x @ y (numpy matmul rules);  ∂L/∂x = g @ yᵀ, ∂L/∂y = xᵀ @ g"""
+    name = "matmul"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return np.matmul(x, y)
+
+    def backward(self, g, i):
+        x, y = self.x, self.y
+        if x.ndim == 2 and y.ndim == 2:
+            return g @ y.T if i == 0 else x.T @ g
+        # 1-D operands are promoted to matrices (a row for x, a column for y), as
+        # numpy does, and the added axis is removed again from the result.
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = g[..., None] if y.ndim == 1 else g
+        if x.ndim == 1:
+            g2 = g2[..., None, :]
+        if i == 0:
+            gx = np.matmul(g2, np.swapaxes(y2, -1, -2))
+            return gx[..., 0, :] if x.ndim == 1 else gx
+        gy = np.matmul(np.swapaxes(x2, -1, -2), g2)
+        return gy[..., 0] if y.ndim == 1 else gy
+
+    def jvp(self, t, i):
+        return np.matmul(t, self.y) if i == 0 else np.matmul(self.x, t)
+
+
+# ----------------------------------------------------------------- elementwise functions
+
+
+class Exp(Function):
+    """z = eˣ;  ∂z/∂x = eˣ = z"""
+    name = "exp"
+
+    def forward(self, x):
+        self.z = np.exp(x)
+        return self.z
+
+    def partial(self, i):
+        return self.z
+
+
+class Log(Function):
+    """z = ln x;  ∂z/∂x = 1/x"""
+    name = "log"
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def partial(self, i):
+        return 1.0 / self.x
+
+
+class Sqrt(Function):
+    """z = √x;  ∂z/∂x = 1/(2√x)"""
+    name = "sqrt"
+
+    def forward(self, x):
+        self.z = np.sqrt(x)
+        return self.z
+
+    def partial(self, i):
+        return 0.5 / self.z
+
+
+class Abs(Function):
+    """z = |x|;  ∂z/∂x = sign(x) (0 at 0)"""
+    name = "abs"
+
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def partial(self, i):
+        return np.sign(self.x)
+
+
+class Tanh(Function):
+    """z = tanh x;  ∂z/∂x = 1 - tanh²x = 1 - z²"""
+    name = "tanh"
+
+    def forward(self, x):
+        self.z = np.tanh(x)
+        return self.z
+
+    def partial(self, i):
+        z = self.z
+        return 1 - z * z
+
+
+class Sigmoid(Function):
+    """z = σ(x) = 1/(1+e⁻ˣ);  ∂z/∂x = z(1 - z)"""
+    name = "sigmoid"
+
+    def forward(self, x):
+        # σ(x) = (1 + tanh(x/2))/2 never overflows, unlike 1/(1+exp(-x)).
+        self.z = 0.5 * (np.tanh(0.5 * x) + 1)
+        return self.z
+
+    def partial(self, i):
+        z = self.z
+        return z * (1 - z)
+
+
+class Relu(Function):
+    """z = max(x, 0);  ∂z/∂x = 1 if x > 0 else 0"""
+    name = "relu"
+
+    def forward(self, x):
+        self.x = x
+        return np.maximum(x, 0)
+
+    def partial(self, i):
+        return (self.x > 0).astype(self.x.dtype)
+
+
+class Maximum(Function):
+    """z = max(x, y);  ∂z/∂x = 1 where x > y, ½ where x = y, 0 elsewhere"""
+    name = "maximum"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return np.maximum(x, y)
+
+    def partial(self, i):
+        x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
+        return (x > y) + 0.5 * (x == y)
+
+
+class Minimum(Function):
+    """z = min(x, y);  ∂z/∂x = 1 where x < y, ½ where x = y, 0 elsewhere"""
+    name = "minimum"
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return np.minimum(x, y)
+
+    def partial(self, i):
+        x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
+        return (x < y) + 0.5 * (x == y)
+
+
+class Where(Function):
+    """z = x where cond else y;  ∂z/∂x = cond, ∂z/∂y = not cond"""
+    name = "where"
+
+    def forward(self, x, y, cond):
+        self.cond = cond = np.asarray(cond, dtype=bool)
+        return np.where(cond, x, y)
+
+    def partial(self, i):
+        return self.cond if i == 0 else ~self.cond
+
+
+class Clip(Function):
+    """z = min(max(x, lo), hi);  ∂z/∂x = 1 inside [lo, hi], 0 outside"""
+    name = "clip"
+
+    def forward(self, x, lo=None, hi=None):
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min {lo} is greater than max {hi}")
+        self.inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.inside &= x >= lo
+        if hi is not None:
+            self.inside &= x <= hi
+        return np.clip(x, lo, hi)
+
+    def partial(self, i):
+        return self.inside
+
+
+class Cast(Function):
+    """z = x as another dtype;  ∂z/∂x = 1 (the gradient is cast back)"""
+    name = "cast"
+
+    def forward(self, x, dtype):
+        self.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g, i):
+        return g.astype(self.in_dtype)
+
+    def jvp(self, t, i):
+        return t
+
+
+# ----------------------------------------------------------------- reductions
+
+
+def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """axis (None, int or tuple, negatives allowed) as a sorted tuple of positive axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(set(out)))
+
+
+def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """Put back the reduced axes (as size 1) so that g broadcasts against the input."""
+    return g if keepdims else np.expand_dims(g, axes)
+
+
+class Sum(Function):
+    """z = Σ x over axis;  ∂z/∂x = 1 (the gradient is broadcast back)"""
+    name = "sum"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = _norm_axes(axis, x.ndim)
+        self.keepdims = keepdims
+        self.shape = x.shape
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g, i):
+        return np.broadcast_to(_expand(g, self.axes, self.keepdims), self.shape)
+
+    def jvp(self, t, i):
+        return t.sum(axis=self.axes, keepdims=self.keepdims)
+
+
+class Mean(Function):
+    """z = (1/n) Σ x over axis;  ∂z/∂x = 1/n"""
+    name = "mean"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.axes = _norm_axes(axis, x.ndim)
+        self.keepdims = keepdims
+        self.shape = x.shape
+        self.n = int(np.prod([x.shape[a] for a in self.axes]))
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, g, i):
+        return np.broadcast_to(_expand(g, self.axes, self.keepdims) / self.n, self.shape)
+
+    def jvp(self, t, i):
+        return t.mean(axis=self.axes, keepdims=self.keepdims)
+
+
+class Max(Function):
+    """z = max x over axis;  ∂z/∂x = 1/k at the k entries equal to the max, 0 elsewhere"""
+    name = "max"
+    reduce = staticmethod(np.max)
+
+    def forward(self, x, axis=None, keepdims=False):
+        axes = _norm_axes(axis, x.ndim)
+        if x.size == 0:
+            raise ValueError(f"{self.name} of an empty tensor (shape {x.shape}) has no value")
+        self.axes, self.keepdims = axes, keepdims
+        z = self.reduce(x, axis=axes, keepdims=True)
+        hit = x == z
+        # Ties share the gradient equally, so it still sums to 1 over each slice.
+        self.weight = hit / hit.sum(axis=axes, keepdims=True)
+        return z if keepdims else np.squeeze(z, axis=axes)
+
+    def backward(self, g, i):
+        return _expand(g, self.axes, self.keepdims) * self.weight
+
+    def jvp(self, t, i):
+        return (t * self.weight).sum(axis=self.axes, keepdims=self.keepdims)
+
+
+class Min(Max):
+    """z = min x over axis;  ∂z/∂x = 1/k at the k entries equal to the min, 0 elsewhere"""
+    name = "min"
+    reduce = staticmethod(np.min)
+
+
+class LogSumExp(Function):
+    """z = log Σ eˣ over axis (shifted by the max, so it never overflows);  ∂z/∂x = softmax(x)"""
+    name = "logsumexp"
+
+    def forward(self, x, axis=None, keepdims=False):
+        axes = _norm_axes(axis, x.ndim)
+        self.axes, self.keepdims = axes, keepdims
+        m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        m = np.where(np.isfinite(m), m, 0)
+        e = np.exp(x - m)
+        s = e.sum(axis=axes, keepdims=True)
+        self.softmax = e / s
+        z = np.log(s) + m
+        return z if keepdims else np.squeeze(z, axis=axes)
+
+    def backward(self, g, i):
+        return _expand(g, self.axes, self.keepdims) * self.softmax
+
+    def jvp(self, t, i):
+        return (t * self.softmax).sum(axis=self.axes, keepdims=self.keepdims)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+class Softmax(Function):
+    """zᵢ = e^xᵢ / Σⱼ e^xⱼ;  ∂L/∂x = z ⊙ (g - Σ g ⊙ z)  (the Jacobian diag(z) - z zᵀ is symmetric)"""
+    name = "softmax"
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.z = _softmax(x, axis) if x.size else x.copy()
+        return self.z
+
+    def backward(self, g, i):
+        z = self.z
+        return z * (g - (g * z).sum(axis=self.axis, keepdims=True))
+
+    jvp = backward
+
+
+class LogSoftmax(Function):
+    """zᵢ = xᵢ - log Σⱼ e^xⱼ;  ∂L/∂x = g - softmax(x) Σ g"""
+    name = "log_softmax"
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        if x.size == 0:
+            self.softmax = x.copy()
+            return x.copy()
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=axis, keepdims=True)
+        self.softmax = e / s
+        return shifted - np.log(s)
+
+    def backward(self, g, i):
+        return g - self.softmax * g.sum(axis=self.axis, keepdims=True)
+
+    def jvp(self, t, i):
+        return t - (self.softmax * t).sum(axis=self.axis, keepdims=True)
+
+
+# ----------------------------------------------------------------- shape and indexing
+
+
+class Reshape(Function):
+    """z = x with a new shape;  the gradient is reshaped back"""
+    name = "reshape"
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        z = x.reshape(shape)
+        self.out_shape = z.shape
+        return z
+
+    def backward(self, g, i):
+        return g.reshape(self.in_shape)
+
+    def jvp(self, t, i):
+        return t.reshape(self.out_shape)
+
+
+class Transpose(Function):
+    """z = x with axes permuted;  the gradient is permuted back"""
+    name = "transpose"
+
+    def forward(self, x, axes=None):
+        self.axes = axes
+        return np.transpose(x, axes)
+
+    def backward(self, g, i):
+        return np.transpose(g, None if self.axes is None else np.argsort(self.axes))
+
+    def jvp(self, t, i):
+        return np.transpose(t, self.axes)
+
+
+def _is_basic(index: Any) -> bool:
+    """True when numpy's basic indexing applies: no position is picked twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis
+               for k in items)
+
+
+class GetItem(Function):
+    """z = x[index];  ∂L/∂x scatters g back into zeros, adding where an index repeats"""
+    name = "getitem"
+
+    def forward(self, x, index):
+        self.index = index
+        self.shape, self.dtype = x.shape, x.dtype
+        return x[index]
+
+    def backward(self, g, i):
+        out = np.zeros(self.shape, dtype=np.result_type(self.dtype, g.dtype))
+        if _is_basic(self.index):
+            out[self.index] = g
+        else:
+            np.add.at(out, self.index, g)  # repeated indices accumulate
+        return out
+
+    def jvp(self, t, i):
+        return t[self.index]
+
+
+class Concatenate(Function):
+    """z = [x₀, x₁, …] joined along axis;  input i's gradient is its slice of g"""
+    name = "concatenate"
+
+    def forward(self, *xs, axis=0):
+        z = np.concatenate(xs, axis=axis)
+        self.axis = axis % z.ndim
+        self.bounds = np.cumsum([0] + [x.shape[self.axis] for x in xs])
+        self.out_shape = z.shape
+        return z
+
+    def _slice(self, i):
+        index = [slice(None)] * len(self.out_shape)
+        index[self.axis] = slice(self.bounds[i], self.bounds[i + 1])
+        return tuple(index)
+
+    def backward(self, g, i):
+        return g[self._slice(i)]
+
+    def jvp(self, t, i):
+        out = np.zeros(self.out_shape, dtype=t.dtype)
+        out[self._slice(i)] = t
+        return out
+
+
+class Stack(Function):
+    """z = [x₀, x₁, …] stacked on a new axis;  input i's gradient is g taken at i on that axis"""
+    name = "stack"
+
+    def forward(self, *xs, axis=0):
+        z = np.stack(xs, axis=axis)
+        self.axis = axis % z.ndim
+        self.out_shape = z.shape
+        return z
+
+    def backward(self, g, i):
+        return np.take(g, i, axis=self.axis)
+
+    def jvp(self, t, i):
+        out = np.zeros(self.out_shape, dtype=t.dtype)
+        index = [slice(None)] * len(self.out_shape)
+        index[self.axis] = i
+        out[tuple(index)] = t
+        return out
+
+
+# ----------------------------------------------------------------- functional forms
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def exp(x: Any) -> Tensor:
+    return Exp.apply(_t(x))
+
+
+def log(x: Any) -> Tensor:
+    return Log.apply(_t(x))
+
+
+def sqrt(x: Any) -> Tensor:
+    return Sqrt.apply(_t(x))
+
+
+def tanh(x: Any) -> Tensor:
+    return Tanh.apply(_t(x))
+
+
+def sigmoid(x: Any) -> Tensor:
+    return Sigmoid.apply(_t(x))
+
+
+def relu(x: Any) -> Tensor:
+    return Relu.apply(_t(x))
+
+
+def maximum(x: Any, y: Any) -> Tensor:
+    x = _t(x)
+    return Maximum.apply(x, _lift(y, x))
+
+
+def minimum(x: Any, y: Any) -> Tensor:
+    x = _t(x)
+    return Minimum.apply(x, _lift(y, x))
+
+
+def where(cond: Any, x: Any, y: Any) -> Tensor:
+    """x where cond is true, else y (cond is not differentiated)."""
+    if isinstance(cond, Tensor):
+        cond = cond.data
+    x = x if isinstance(x, Tensor) else (_lift(x, y) if isinstance(y, Tensor) else Tensor(x))
+    return Where.apply(x, _lift(y, x), cond=cond)
+
+
+def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
+    return Clip.apply(_t(x), lo=min, hi=max)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    return Softmax.apply(_t(x), axis=axis)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    return LogSoftmax.apply(_t(x), axis=axis)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return LogSumExp.apply(_t(x), axis=axis, keepdims=keepdims)
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    if len(tensors) == 0:
+        raise ShapeError("concatenate: needs at least one tensor")
+    return Concatenate.apply(*[_t(x) for x in tensors], axis=axis)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    if len(tensors) == 0:
+        raise ShapeError("stack: needs at least one tensor")
+    return Stack.apply(*[_t(x) for x in tensors], axis=axis)
+
+
+def matmul(x: Any, y: Any) -> Tensor:
+    x = _t(x)
+    return MatMul.apply(x, _lift(y, x))
