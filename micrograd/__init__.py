@@ -5,6 +5,8 @@ from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros,
 from .ops import (clip, concatenate, exp, log, log_softmax, logsumexp, matmul, maximum, minimum,
                   relu, sigmoid, softmax, sqrt, stack, tanh, where)
 from .gradcheck import GradcheckError, gradcheck
+from .counting import OpCounts, count_ops
+from .modes import BudgetError, estimate_partials
 
 __version__ = "0.1.0"
 
@@ -15,4 +17,5 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "clip",
     "softmax", "log_softmax", "logsumexp", "concatenate", "stack", "matmul",
     "gradcheck", "GradcheckError",
+    "count_ops", "OpCounts", "BudgetError", "estimate_partials",
 ]

@@ -163,6 +163,12 @@ class Function:
     def jvp(self, t: np.ndarray, i: int) -> np.ndarray:
         return t * self.partial(i)
 
+    def flops(self, out_size: int, in_size: int) -> int:
+        """Multiply-adds of one evaluation (forward or one partial) that maps between an
+        output-shaped array of out_size entries and an input-side one of in_size:
+        one per entry for elementwise ops and reductions."""
+        return max(out_size, in_size)
+
     def release(self) -> None:
         """Drop the buffers saved for the partials (called after backward); keep the graph."""
         parents = self.parents

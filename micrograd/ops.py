@@ -126,6 +126,10 @@ class MatMul(Function):
     def jvp(self, t, i):
         return np.matmul(t, self.y) if i == 0 else np.matmul(self.x, t)
 
+    def flops(self, out_size, in_size):
+        # Each output entry is a dot product over the contracted axis: 2mnk in all.
+        return 2 * out_size * self.x.shape[-1]
+
 
 # ----------------------------------------------------------------- elementwise functions
 
