@@ -47,7 +47,7 @@ def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
             raise MicrogradError(
                 f"backward: the output has shape {root.shape}; gradients can be implicitly "
                 "created only for scalar outputs, so pass gradient= (an array of that shape)")
-        return np.ones_like(root.data)
+        return np.ones(root.data.shape, dtype=root.data.dtype)
     g = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient,
                    dtype=root.data.dtype)
     if g.shape != root.shape:
@@ -90,8 +90,9 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
         return
     counts = _consumer_counts(root)
     grads: dict[Tensor, np.ndarray] = {root: seed}
-    # Gradients that are views of, or the same object as, an array someone else holds:
-    # they must be copied before they become a .grad the user may modify.
+    # Tensors whose pending gradient may be an array someone else also holds (the
+    # incoming gradient passed through unchanged, or a view of it): it is copied
+    # before it becomes a .grad that the user may modify in place.
     shared: set[Tensor] = {root}
     ready = [root]
     while ready:
@@ -102,7 +103,9 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
             _store_grad(node, g, owned=node not in shared)
             if fn is None:
                 continue
-        for i, p in enumerate(fn.parents):
+        i = -1
+        for p in fn.parents:
+            i += 1
             if not p._rg:
                 continue
             pg = fn.vjp(g, i)
@@ -113,13 +116,16 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
                 shared.discard(p)
             else:
                 grads[p] = pg
-                if pg is g or type(pg) is not np.ndarray or pg.base is not None:
+                if (p._ctx is None or p._retain) and (
+                        pg is g or type(pg) is not np.ndarray or pg.base is not None):
                     shared.add(p)
-            counts[p] -= 1
-            if counts[p] == 0:
+            n = counts[p] - 1
+            counts[p] = n
+            if n == 0:
                 ready.append(p)
         if not retain_graph:
-            fn.release()
+            fn.__dict__.clear()  # fn.release(), inlined: this loop is the hot path
+            fn.released = True
 
 
 _MODES: dict[str, Callable[..., None]] = {}

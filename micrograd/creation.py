@@ -33,43 +33,51 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str 
     return Tensor(arr, requires_grad=requires_grad, name=name)
 
 
-def full(*shape: Any, fill_value: float, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.full(_shape(shape), fill_value, dtype=dtype), requires_grad=requires_grad)
+def full(*shape: Any, fill_value: float, dtype: Any = np.float64, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
+    return Tensor(np.full(_shape(shape), fill_value, dtype=dtype), requires_grad=requires_grad, name=name)
 
 
-def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
+    return Tensor(np.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
-def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+def ones(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
+    return Tensor(np.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad, name=name)
 
 
-def zeros_like(t: Any, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros_like(np.asarray(t)), requires_grad=requires_grad)
+def zeros_like(t: Any, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
+    return Tensor(np.zeros_like(np.asarray(t)), requires_grad=requires_grad, name=name)
 
 
-def ones_like(t: Any, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones_like(np.asarray(t)), requires_grad=requires_grad)
+def ones_like(t: Any, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
+    return Tensor(np.ones_like(np.asarray(t)), requires_grad=requires_grad, name=name)
 
 
 def randn(*shape: Any, seed: int | None = None, generator: np.random.Generator | None = None,
-          dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+          dtype: Any = np.float64, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
     """Samples of the standard normal distribution; the same seed gives the same numbers."""
     rng = as_generator(seed, generator)
     return Tensor(rng.standard_normal(_shape(shape)).astype(dtype, copy=False),
-                  requires_grad=requires_grad)
+                  requires_grad=requires_grad, name=name)
 
 
 def rand(*shape: Any, seed: int | None = None, generator: np.random.Generator | None = None,
-         dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:
+         dtype: Any = np.float64, requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     rng = as_generator(seed, generator)
-    return Tensor(rng.random(_shape(shape)).astype(dtype, copy=False), requires_grad=requires_grad)
+    return Tensor(rng.random(_shape(shape)).astype(dtype, copy=False), requires_grad=requires_grad, name=name)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False,
+         name: str | None = None) -> Tensor:
     """Evenly spaced values in [start, stop), as numpy.arange."""
     arr = np.arange(start, stop, step, dtype=dtype) if stop is not None else np.arange(start, dtype=dtype)
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr, requires_grad=requires_grad, name=name)

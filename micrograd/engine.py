@@ -86,23 +86,22 @@ def enable_grad() -> _SetGradMode:
 
 # --------------------------------------------------------------------------- observers
 
-# Objects told about every forward op and every local partial (see counting.py).
-# Empty by default, so the hot path pays one truthiness test per op.
+# Objects told about every forward op and every local partial: operation counters
+# (counting.py) and the anomaly checker below. Empty by default, so the hot path
+# pays one truthiness test per op.
 _observers: list = []
-
-_anomaly = [False]
 
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside this block every op's output and every local partial is checked for
     nan/inf, and the first one found raises `AnomalyError` naming the op that made it."""
-    prev = _anomaly[0]
-    _anomaly[0] = True
+    checker = _AnomalyChecker()
+    _observers.append(checker)
     try:
         yield
     finally:
-        _anomaly[0] = prev
+        _observers.remove(checker)
 
 
 def _describe_inputs(arrays: Sequence[np.ndarray]) -> str:
@@ -114,23 +113,30 @@ def _describe_inputs(arrays: Sequence[np.ndarray]) -> str:
     return ", ".join(parts)
 
 
-def _check_forward(fn: "Function", inputs: Sequence["Tensor"], out: np.ndarray) -> None:
-    if out.dtype.kind in "fc" and not np.isfinite(out).all():
-        where = "nan" if np.isnan(out).any() else "inf"
-        raise AnomalyError(
-            f"{fn.name}: forward produced {where}; inputs: "
-            f"{_describe_inputs([t.data for t in inputs])}")
+def _nonfinite(a: Any) -> str | None:
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc" or np.isfinite(a).all():
+        return None
+    return "nan" if np.isnan(a).any() else "inf"
 
 
-def _check_partial(fn: "Function", i: int, g: np.ndarray, pg: np.ndarray) -> None:
-    pg = np.asarray(pg)
-    if pg.dtype.kind in "fc" and not np.isfinite(pg).all():
-        where = "nan" if np.isnan(pg).any() else "inf"
-        upstream = "finite" if np.isfinite(g).all() else "already non-finite"
-        raise AnomalyError(
-            f"{fn.name}: the local partial for input {i} produced {where} "
-            f"(upstream gradient {upstream}, shape {np.shape(g)}); "
-            f"inputs: {_describe_inputs([p.data for p in fn.parents])}")
+class _AnomalyChecker:
+    """Observer that raises at the first op whose output or partial is not finite."""
+
+    def on_forward(self, fn: "Function", parents: Sequence["Tensor"], out: "Tensor") -> None:
+        where = _nonfinite(out.data)
+        if where:
+            raise AnomalyError(f"{fn.name}: forward produced {where}; inputs: "
+                               f"{_describe_inputs([t.data for t in parents])}")
+
+    def on_partial(self, fn: "Function", i: int, g: Any, pg: Any, kind: str) -> None:
+        where = _nonfinite(pg)
+        if where:
+            upstream = "finite" if _nonfinite(g) is None else "already non-finite"
+            raise AnomalyError(
+                f"{fn.name}: the local partial ({kind}) for input {i} produced {where} "
+                f"(incoming gradient {upstream}, shape {np.shape(g)}); "
+                f"op inputs: {_describe_inputs([p.data for p in fn.parents])}")
 
 
 # --------------------------------------------------------------------------- Function
@@ -146,8 +152,10 @@ class Function:
     ∂out/∂input_i; then backward is g * partial and jvp is t * partial.
     """
 
+    # `parents` lives in a slot so that release() can drop every saved buffer by
+    # clearing __dict__ while the graph itself stays drawable.
+    __slots__ = ("parents", "__dict__")
     name = "op"
-    parents: tuple["Tensor", ...] = ()
     released = False
 
     # -- what subclasses write ------------------------------------------------
@@ -171,9 +179,7 @@ class Function:
 
     def release(self) -> None:
         """Drop the buffers saved for the partials (called after backward); keep the graph."""
-        parents = self.parents
         self.__dict__.clear()
-        self.parents = parents
         self.released = True
 
     # -- the dispatch point -----------------------------------------------------
@@ -182,7 +188,10 @@ class Function:
         """Run the op on `parents` and record it in the graph if gradients are wanted."""
         fn = cls.__new__(cls)
         try:
-            data = fn.forward(*[p.data for p in parents], **kwargs)
+            if len(parents) == 1:
+                data = fn.forward(parents[0].data, **kwargs)
+            else:
+                data = fn.forward(*[p.data for p in parents], **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             shapes = ", ".join(str(p.data.shape) for p in parents)
             raise ShapeError(f"{cls.name}: {e} (input shapes: {shapes})") from None
@@ -190,11 +199,8 @@ class Function:
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)
         out.data = data
-        out.grad = None
-        out.name = None
-        out._retain = False
-        out._rg = False
-        out._ctx = None
+        out.grad = out.name = out._ctx = None
+        out._retain = out._rg = False
         if _grad_mode.enabled:
             for p in parents:
                 if p._rg:
@@ -205,8 +211,6 @@ class Function:
         if _observers:
             for obs in _observers:
                 obs.on_forward(fn, parents, out)
-        if _anomaly[0]:
-            _check_forward(fn, parents, data)
         return out
 
     # -- the single points every local partial goes through --------------------
@@ -221,8 +225,6 @@ class Function:
         if _observers:
             for obs in _observers:
                 obs.on_partial(self, i, g, pg, "vjp")
-        if _anomaly[0]:
-            _check_partial(self, i, g, pg)
         return pg
 
     def jvp_(self, t: np.ndarray, i: int) -> np.ndarray:
@@ -235,8 +237,6 @@ class Function:
         if _observers:
             for obs in _observers:
                 obs.on_partial(self, i, t, pt, "jvp")
-        if _anomaly[0]:
-            _check_partial(self, i, t, pt)
         return pt
 
     def __repr__(self) -> str:
@@ -324,8 +324,7 @@ class Tensor:
         mode="backprop" (default) walks the graph once in reverse topological
         order; other modes are in `micrograd.modes`.
         """
-        from .autograd import backward as _backward
-        _backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
+        _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
 
     # -- array-like ---------------------------------------------------------------
     @property
@@ -553,4 +552,6 @@ def _plain_index(index: Any) -> Any:
     return index
 
 
-from . import ops as _ops  # noqa: E402  (ops needs Tensor and Function defined first)
+# ops and autograd need Tensor and Function defined first.
+from . import autograd as _autograd  # noqa: E402
+from . import ops as _ops  # noqa: E402

@@ -192,7 +192,7 @@ class Tanh(Function):
 
     def partial(self, i):
         z = self.z
-        return 1 - z * z
+        return 1.0 - z * z
 
 
 class Sigmoid(Function):
@@ -313,18 +313,26 @@ def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     return g if keepdims else np.expand_dims(g, axes)
 
 
+def _spread(g: np.ndarray, kept_shape: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """g (the reduced shape) copied back over every position that was reduced."""
+    out = np.empty(shape, dtype=g.dtype)
+    out[...] = g.reshape(kept_shape)  # faster than np.broadcast_to for small arrays
+    return out
+
+
 class Sum(Function):
-    """z = Σ x over axis;  ∂z/∂x = 1 (the gradient is broadcast back)"""
+    """z = Σ x over axis;  ∂z/∂x = 1 (the gradient is spread back over the summed axes)"""
     name = "sum"
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _norm_axes(axis, x.ndim)
+        self.axes = axes = _norm_axes(axis, x.ndim)
         self.keepdims = keepdims
         self.shape = x.shape
-        return x.sum(axis=self.axes, keepdims=keepdims)
+        self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
+        return x.sum(axis=axes, keepdims=keepdims)
 
     def backward(self, g, i):
-        return np.broadcast_to(_expand(g, self.axes, self.keepdims), self.shape)
+        return _spread(g, self.kept_shape, self.shape)
 
     def jvp(self, t, i):
         return t.sum(axis=self.axes, keepdims=self.keepdims)
@@ -335,14 +343,15 @@ class Mean(Function):
     name = "mean"
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = _norm_axes(axis, x.ndim)
+        self.axes = axes = _norm_axes(axis, x.ndim)
         self.keepdims = keepdims
         self.shape = x.shape
-        self.n = int(np.prod([x.shape[a] for a in self.axes]))
-        return x.mean(axis=self.axes, keepdims=keepdims)
+        self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
+        self.n = int(np.prod([x.shape[a] for a in axes]))
+        return x.mean(axis=axes, keepdims=keepdims)
 
     def backward(self, g, i):
-        return np.broadcast_to(_expand(g, self.axes, self.keepdims) / self.n, self.shape)
+        return _spread(g / self.n, self.kept_shape, self.shape)
 
     def jvp(self, t, i):
         return t.mean(axis=self.axes, keepdims=self.keepdims)
