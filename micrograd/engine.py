@@ -194,7 +194,8 @@ class Function:
                 data = fn.forward(*[p.data for p in parents], **kwargs)
         except (ValueError, IndexError, TypeError) as e:
             shapes = ", ".join(str(p.data.shape) for p in parents)
-            raise ShapeError(f"{cls.name}: {e} (input shapes: {shapes})") from None
+            msg = str(e).removeprefix(f"{cls.name}: ")  # numpy may name the op already
+            raise ShapeError(f"{cls.name}: {msg} (input shapes: {shapes})") from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)

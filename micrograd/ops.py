@@ -200,8 +200,10 @@ class Sigmoid(Function):
     name = "sigmoid"
 
     def forward(self, x):
-        # σ(x) = (1 + tanh(x/2))/2 never overflows, unlike 1/(1+exp(-x)).
-        self.z = 0.5 * (np.tanh(0.5 * x) + 1)
+        # exp(-|x|) never overflows, and e/(1+e) keeps full relative precision
+        # in the negative tail, where 1 - 1/(1+e) would round to 0.
+        e = np.exp(-np.abs(x))
+        self.z = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
         return self.z
 
     def partial(self, i):
@@ -231,7 +233,7 @@ class Maximum(Function):
 
     def partial(self, i):
         x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
-        return (x > y) + 0.5 * (x == y)
+        return ((x > y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
 
 
 class Minimum(Function):
@@ -244,7 +246,7 @@ class Minimum(Function):
 
     def partial(self, i):
         x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
-        return (x < y) + 0.5 * (x == y)
+        return ((x < y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
 
 
 class Where(Function):
@@ -295,17 +297,22 @@ class Cast(Function):
 # ----------------------------------------------------------------- reductions
 
 
+_ALL_AXES = [tuple(range(n)) for n in range(8)]
+
+
 def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     """axis (None, int or tuple, negatives allowed) as a sorted tuple of positive axes."""
     if axis is None:
-        return tuple(range(ndim))
+        return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
             raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
         out.append(a % ndim if ndim else 0)
-    return tuple(sorted(set(out)))
+    if len(set(out)) != len(out):
+        raise ValueError(f"axis {axis} repeats an axis")
+    return tuple(sorted(out))
 
 
 def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -329,7 +336,8 @@ class Sum(Function):
         self.keepdims = keepdims
         self.shape = x.shape
         self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
-        return x.sum(axis=axes, keepdims=keepdims)
+        # numpy's whole-array sum (axis=None) is faster than naming every axis.
+        return x.sum(axis=None if axis is None else axes, keepdims=keepdims)
 
     def backward(self, g, i):
         return _spread(g, self.kept_shape, self.shape)
@@ -348,7 +356,7 @@ class Mean(Function):
         self.shape = x.shape
         self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
         self.n = int(np.prod([x.shape[a] for a in axes]))
-        return x.mean(axis=axes, keepdims=keepdims)
+        return x.mean(axis=None if axis is None else axes, keepdims=keepdims)
 
     def backward(self, g, i):
         return _spread(g / self.n, self.kept_shape, self.shape)
@@ -364,13 +372,12 @@ class Max(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         axes = _norm_axes(axis, x.ndim)
-        if x.size == 0:
-            raise ValueError(f"{self.name} of an empty tensor (shape {x.shape}) has no value")
         self.axes, self.keepdims = axes, keepdims
         z = self.reduce(x, axis=axes, keepdims=True)
-        hit = x == z
+        weight = (x == z).astype(x.dtype)
         # Ties share the gradient equally, so it still sums to 1 over each slice.
-        self.weight = hit / hit.sum(axis=axes, keepdims=True)
+        weight /= weight.sum(axis=axes, keepdims=True)
+        self.weight = weight
         return z if keepdims else np.squeeze(z, axis=axes)
 
     def backward(self, g, i):
@@ -476,8 +483,10 @@ class Transpose(Function):
     name = "transpose"
 
     def forward(self, x, axes=None):
-        self.axes = axes
-        return np.transpose(x, axes)
+        z = np.transpose(x, axes)  # numpy validates the permutation
+        # Positive axes, so that argsort in backward inverts the permutation.
+        self.axes = None if axes is None else tuple(a % x.ndim for a in axes)
+        return z
 
     def backward(self, g, i):
         return np.transpose(g, None if self.axes is None else np.argsort(self.axes))
