@@ -3,8 +3,11 @@
 naive    The chain rule as a recursion without memoisation. For each leaf, every
          path from the output down to that leaf is walked again from the output,
          and every local partial on it is evaluated again: nothing is reused from
-         other leaves or other paths. Backprop is exactly this recursion with each
-         node's partial computed once and cached.
+         other leaves, nor where two paths meet again. (The walk is depth first, so
+         paths that leave the output together share the partials of their common
+         beginning: an edge u→p is evaluated once per path from the output to u.)
+         Backprop is exactly this recursion with each node's partial computed once
+         and cached.
 forward  Forward-mode differentiation: one tangent pass per scalar entry of each
          leaf, each pass a chain of Jacobian-vector products from the leaf up to
          the output. Its cost grows with the number of inputs.
@@ -26,7 +29,13 @@ DEFAULT_MAX_PARTIALS = 2_000_000
 
 
 class BudgetError(MicrogradError, RuntimeError):
-    """A slow mode would evaluate more local partials than allowed."""
+    """A slow mode would evaluate more local partials than allowed.
+
+    Attributes: mode, need (the partials it would evaluate) and limit (max_partials)."""
+
+    def __init__(self, message: str, mode: str = "", need: int = 0, limit: int = 0):
+        super().__init__(message)
+        self.mode, self.need, self.limit = mode, need, limit
 
 
 def _postorder(root: Tensor) -> list[Tensor]:
@@ -107,7 +116,8 @@ def _check_budget(root: Tensor, mode: str, max_partials: int | None) -> None:
         raise BudgetError(
             f"backward(mode={mode!r}) would evaluate {need:,} local partials, more than "
             f"max_partials={limit:,} (backprop needs one per graph edge). Pass a larger "
-            f"max_partials= to run it anyway, or use a shallower graph.")
+            f"max_partials= to run it anyway, or use a shallower graph.",
+            mode=mode, need=need, limit=limit)
 
 
 def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
@@ -117,6 +127,8 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
         _store_grad(root, seed, owned=False)
         return
     _check_budget(root, "naive", max_partials)
+    if root._retain:  # as in backprop: the output's own gradient is the seed
+        _store_grad(root, seed, owned=False)
     order = _postorder(root)
     for target in _targets(order, root):
         above = _above(target, order)
@@ -148,6 +160,8 @@ def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
         _store_grad(root, seed, owned=False)
         return
     _check_budget(root, "forward", max_partials)
+    if root._retain:  # as in backprop: the output's own gradient is the seed
+        _store_grad(root, seed, owned=False)
     order = _postorder(root)
     for target in _targets(order, root):
         above_set = _above(target, order)

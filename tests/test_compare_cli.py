@@ -1,0 +1,119 @@
+"""`micrograd compare` and its Python API (micrograd.compare)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pytest
+
+from micrograd.cli import main
+from micrograd.compare import closed_form, format_table, parse_depths, plot_compare, run_compare
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_chain_writes_json_and_png(tmp_path, capsys):
+    out_json, out_png = tmp_path / "out.json", tmp_path / "out.png"
+    code = main(["compare", "--model", "chain", "--depth", "1:4",
+                 "--json", str(out_json), "--plot", str(out_png)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "naive/bp" in text and "partials" in text and "flops" in text
+    rows = json.loads(out_json.read_text())["rows"]
+    assert [r["depth"] for r in rows] == [1, 2, 3, 4]
+    for r in rows:
+        for mode in ("backprop", "naive", "forward"):
+            assert not r[mode]["skipped"]
+            assert r[mode]["partials"] == r["closed_form"][mode] == closed_form("chain", r["depth"])[mode]
+            assert r[mode]["flops"] > 0 and r[mode]["seconds"] >= 0
+        assert r["agree"] == {"naive": True, "forward": True}
+        assert r["naive/backprop"] == r["naive"]["partials"] / r["backprop"]["partials"]
+    # naive/backprop grows with depth, by about 0.6 per layer
+    ratios = [r["naive/backprop"] for r in rows]
+    assert all(0.5 < b - a < 0.8 for a, b in zip(ratios, ratios[1:]))
+    data = out_png.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
+
+
+@pytest.mark.parametrize("model,depth", [("ladder", "1:6"), ("mlp", "1:3"), ("mlp", "2")])
+def test_other_models_run(model, depth, capsys):
+    assert main(["compare", "--model", model, "--depth", depth]) == 0
+    text = capsys.readouterr().out
+    assert f"model {model}" in text
+    assert text.count(" yes") == len(parse_depths(depth))
+
+
+def test_over_budget_modes_are_reported_as_skipped(tmp_path, capsys):
+    out_json = tmp_path / "ladder.json"
+    # ladder naive needs 3·2^L - 2: 94 at L = 5, 190 at L = 6.
+    code = main(["compare", "--model", "ladder", "--depth", "4:6", "--max-partials", "100",
+                 "--json", str(out_json)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "depth 6, naive: skipped (would need 190 partials)" in text
+    assert "depth 5, naive: skipped" not in text
+    rows = json.loads(out_json.read_text())["rows"]
+    assert rows[2]["naive"] == {"skipped": True, "need": 190}
+    assert rows[2]["naive/backprop"] is None and rows[2]["agree"]["naive"] is None
+    assert rows[2]["forward"]["skipped"] is False and rows[2]["agree"]["forward"] is True
+
+
+def test_plot_without_matplotlib_says_how_to_install(monkeypatch, tmp_path, capsys):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    code = main(["compare", "--depth", "1", "--plot", str(tmp_path / "x.png")])
+    assert code == 1
+    assert "pip install micrograd[plot]" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_parse_depths():
+    assert parse_depths("5") == [5]
+    assert parse_depths("1:4") == [1, 2, 3, 4]
+    assert parse_depths("2:8:3") == [2, 5, 8]
+    assert parse_depths("1,2,4") == [1, 2, 4]
+    for bad in ["0", "a:b", "3:1", "1:5:0", "1:2:3:4", ""]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_depths(bad)
+
+
+def test_bad_depth_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["compare", "--depth", "zero"])
+    assert info.value.code == 2
+    assert "depth must be" in capsys.readouterr().err
+
+
+def test_python_api_for_the_demo(tmp_path):
+    rows = run_compare("chain", [1, 3], width=3, batch=2)
+    assert [r["backprop"]["partials"] for r in rows] == [6, 16]
+    assert [r["naive"]["partials"] for r in rows] == [9, 45]
+    table = format_table(rows)
+    assert table.splitlines()[1].split()[:2] == ["depth", "params"]
+    path = tmp_path / "api.png"
+    plot_compare(rows, path, title="chain")
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+    with pytest.raises(ValueError):
+        run_compare("tree", [1])
+    with pytest.raises(ValueError):
+        run_compare("chain", [1], modes=("naive",))
+
+
+def test_agreement_is_elementwise_with_a_floor_for_near_zero_entries():
+    from micrograd.compare import _agreement
+    import numpy as np
+    ref = [np.array([1.0, -2.0, 1e-20]), None]
+    assert _agreement([ref[0] * (1 + 1e-14), None], ref) == (True, pytest.approx(1e-14, rel=1e-3))
+    assert _agreement([ref[0] + [0, 0, 1e-14], None], ref)[0]          # under 1e-13 · max|ref|
+    assert not _agreement([ref[0] + [0, 0, 1e-12], None], ref)[0]
+    assert not _agreement([ref[0] * (1 + 1e-10), None], ref)[0]
+    assert not _agreement([ref[0], np.zeros(1)], ref)[0]               # a gradient where none is due
+
+
+def test_table_with_a_subset_of_modes():
+    rows = run_compare("ladder", [2, 3], modes=("backprop", "forward"))
+    lines = format_table(rows).splitlines()
+    assert "naive" not in lines[1] and "forward/bp" in lines[1]
+    assert len({len(line) for line in lines[:2]}) == 1  # the two header lines line up
