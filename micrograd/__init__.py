@@ -5,8 +5,11 @@ from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros,
 from .ops import (clip, concatenate, exp, log, log_softmax, logsumexp, matmul, maximum, minimum,
                   relu, sigmoid, softmax, sqrt, stack, tanh, where)
 from .gradcheck import GradcheckError, gradcheck
+from . import data, nn, optim  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
+from .train import DivergenceError, fit
 from .counting import OpCounts, count_ops
 from .modes import BudgetError, estimate_partials
+from .drawing import draw  # micrograd.draw(t); render, draw_model etc. in micrograd.drawing
 
 __version__ = "0.1.0"
 
@@ -17,5 +20,7 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "clip",
     "softmax", "log_softmax", "logsumexp", "concatenate", "stack", "matmul",
     "gradcheck", "GradcheckError",
+    "nn", "optim", "data", "fit", "DivergenceError",
     "count_ops", "OpCounts", "BudgetError", "estimate_partials",
+    "draw",
 ]
