@@ -99,10 +99,29 @@ def circles_pictures(run: CirclesRun, out: Path) -> list[Path]:
 
 
 def extra_figures(run: CirclesRun, out: Path) -> list[Path]:
-    """HOOK for more pictures of the demo run: the computation graph of one training step
-    and the backprop-vs-naive complexity plot go here (another change adds them).
-    Return the paths written; `micrograd demo` lists them with the others."""
-    return []
+    """The graph backprop walks for the trained network (forward, and coloured by naive
+    mode's partial counts) and the backprop-vs-naive complexity plot of a tanh chain."""
+    from . import Tensor, count_ops
+    from .compare import plot_compare, run_compare
+    from .drawing import draw, render
+    from .engine import MicrogradError
+    from .nn import functional as F
+
+    X, y = run.split.train
+    loss = F.cross_entropy(run.model(Tensor(X[:8])), y[:8])
+    with count_ops() as naive:
+        loss.backward(mode="naive", retain_graph=True)
+    run.model.zero_grad()
+    pictures = []
+    for name, kwargs in [("graph_forward", {}), ("graph_naive_counts", {"counts": naive})]:
+        graph = draw(loss, rankdir="auto", legend=True, **kwargs)
+        try:
+            pictures.append(render(graph, out / f"{name}.png"))
+        except MicrogradError as e:  # no Graphviz `dot`: keep the DOT text, say why
+            pictures.append(render(graph, out / f"{name}.dot"))
+            print(f"{name}: {e}; wrote the DOT source instead")
+    pictures.append(plot_compare(run_compare("chain", range(1, 13)), out / "complexity_chain.png"))
+    return pictures
 
 
 # --------------------------------------------------------------------------- the subcommand
