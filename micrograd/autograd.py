@@ -19,18 +19,18 @@ __all__ = ["backward", "unbroadcast", "register_mode"]
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum g down to `shape`: the adjoint of numpy broadcasting, done here once for all ops."""
+    """Sum g down to `shape`: the adjoint of numpy broadcasting, done here once for all ops.
+    The result is a new array whenever a sum was needed (never a view of g)."""
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
     if extra < 0:
         return np.broadcast_to(g, shape)  # a scalar partial for a larger input
-    axes = tuple(range(extra)) + tuple(
-        extra + k for k, n in enumerate(shape) if n == 1 and g.shape[extra + k] != 1)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    if extra:
-        g = g.reshape(g.shape[extra:])
     if g.shape != shape:
         raise ShapeError(f"backward: a gradient of shape {g.shape} cannot be reduced to {shape}")
     return g
@@ -48,8 +48,9 @@ def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
                 f"backward: the output has shape {root.shape}; gradients can be implicitly "
                 "created only for scalar outputs, so pass gradient= (an array of that shape)")
         return np.ones(root.data.shape, dtype=root.data.dtype)
-    g = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient,
-                   dtype=root.data.dtype)
+    # A copy: the walk may hand this array on as a .grad, and it stays the caller's.
+    g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+                 dtype=root.data.dtype, copy=True)
     if g.shape != root.shape:
         raise ShapeError(f"backward: gradient has shape {g.shape} but the output has shape {root.shape}")
     return g
@@ -90,19 +91,22 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
         return
     counts = _consumer_counts(root)
     grads: dict[Tensor, np.ndarray] = {root: seed}
-    # Tensors whose pending gradient may be an array someone else also holds (the
-    # incoming gradient passed through unchanged, or a view of it): it is copied
-    # before it becomes a .grad that the user may modify in place.
-    shared: set[Tensor] = {root}
+    # Nodes whose pending gradient may share memory with an array someone else holds;
+    # it is copied before it becomes a .grad the user may change in place. A partial
+    # that returns its incoming g, or a view of it (add, reshape, transpose), passes
+    # g's ownership to the first input that takes it; any further taker shares it.
+    shared: set[Tensor] = set()
     ready = [root]
     while ready:
         node = ready.pop()
         g = grads.pop(node)
         fn = node._ctx
         if fn is None or node._retain:
-            _store_grad(node, g, owned=node not in shared)
+            # A retained node's g also flows on to its inputs, so its .grad is a copy.
+            _store_grad(node, g, owned=fn is None and node not in shared)
             if fn is None:
                 continue
+        g_free = node not in shared
         i = -1
         for p in fn.parents:
             i += 1
@@ -116,9 +120,11 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
                 shared.discard(p)
             else:
                 grads[p] = pg
-                if (p._ctx is None or p._retain) and (
-                        pg is g or type(pg) is not np.ndarray or pg.base is not None):
-                    shared.add(p)
+                if pg is g or pg.base is not None or type(pg) is not np.ndarray:
+                    if g_free and (pg is g or pg.base is g or pg.base is g.base):
+                        g_free = False  # this input now owns g's memory
+                    else:
+                        shared.add(p)
             n = counts[p] - 1
             counts[p] = n
             if n == 0:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..creation import as_generator
 from ..engine import MicrogradError, ShapeError, Tensor
+from . import functional as F
 
 __all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "Sequential", "MLP", "StateDictError"]
 
@@ -157,8 +158,10 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(f"Linear({self.in_features} -> {self.out_features}): expected inputs "
                              f"with {self.in_features} features (last axis), got shape {x.shape}")
-        y = x @ self.weight.T
-        return y + self.bias if self.bias is not None else y
+        # Checked above with the layer's own sizes in the message, so go straight to the op.
+        if self.bias is None:
+            return F.Linear.apply(x, self.weight)
+        return F.Linear.apply(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, bias={self.bias is not None}"
