@@ -13,6 +13,35 @@ from micrograd.nn import functional as F
 from micrograd.nn.functional import CrossEntropy
 
 
+# ----------------------------------------------------------------- the fused linear op
+
+@given(batch=st.sampled_from([(), (1,), (3,), (2, 3)]), n_in=st.integers(1, 4),
+       n_out=st.integers(1, 4), bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_linear_op_matches_x_at_w_t_plus_b_forward_backward_and_jvp(batch, n_in, n_out, bias, seed):
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.normal(size=batch + (n_in,)), requires_grad=True)
+    W = Tensor(rng.normal(size=(n_out, n_in)), requires_grad=True)
+    b = Tensor(rng.normal(size=(n_out,)), requires_grad=True)
+    inputs = [x, W, b] if bias else [x, W]
+    out = F.linear(*inputs)
+    expected = x.data @ W.data.T + (b.data if bias else 0)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert mg.gradcheck(lambda *t: F.linear(*t), inputs)
+    # forward mode's product is the transpose of backward's: <g, J t> = <Jᵀ g, t>
+    fn = out.grad_fn
+    g = rng.normal(size=out.shape)
+    for i, t_in in enumerate(inputs):
+        t = rng.normal(size=t_in.shape)
+        jt = np.broadcast_to(fn.jvp(t, i), out.shape)
+        vjp = fn.backward(g, i)
+        np.testing.assert_allclose(np.sum(g * jt), np.sum(vjp * t), rtol=1e-10, atol=1e-12)
+
+
+def test_linear_op_refuses_inputs_of_the_wrong_width():
+    with pytest.raises(mg.ShapeError, match=r"linear: inputs of shape \(4, 3\).*\(2, 5\)"):
+        F.linear(Tensor(np.ones((4, 3))), Tensor(np.ones((2, 5)), requires_grad=True))
+
+
 # ----------------------------------------------------------------- modules
 
 def test_linear_shapes_init_bounds_and_formula():
