@@ -120,16 +120,22 @@ def _check_budget(root: Tensor, mode: str, max_partials: int | None) -> None:
             mode=mode, need=need, limit=limit)
 
 
+def _start(root: Tensor, seed: np.ndarray, mode: str, max_partials: int | None) -> list[Tensor]:
+    """What both slow modes do first: refuse an over-budget graph, give the output its own
+    gradient (the seed) where backprop would, and list the nodes, inputs first."""
+    if root._ctx is None:  # the output is a leaf: its gradient is the seed, nothing to walk
+        _store_grad(root, seed, owned=False)
+        return []
+    _check_budget(root, mode, max_partials)
+    if root._retain:
+        _store_grad(root, seed, owned=False)
+    return _postorder(root)
+
+
 def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
           max_partials: int | None = None) -> None:
     """Gradients by walking every output-to-leaf path, one leaf at a time, reusing nothing."""
-    if root._ctx is None:
-        _store_grad(root, seed, owned=False)
-        return
-    _check_budget(root, "naive", max_partials)
-    if root._retain:  # as in backprop: the output's own gradient is the seed
-        _store_grad(root, seed, owned=False)
-    order = _postorder(root)
+    order = _start(root, seed, "naive", max_partials)
     for target in _targets(order, root):
         above = _above(target, order)
         total = None
@@ -156,13 +162,7 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
 def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
             max_partials: int | None = None) -> None:
     """Gradients by forward mode: for each scalar input, push a unit tangent up to the output."""
-    if root._ctx is None:
-        _store_grad(root, seed, owned=False)
-        return
-    _check_budget(root, "forward", max_partials)
-    if root._retain:  # as in backprop: the output's own gradient is the seed
-        _store_grad(root, seed, owned=False)
-    order = _postorder(root)
+    order = _start(root, seed, "forward", max_partials)
     for target in _targets(order, root):
         above_set = _above(target, order)
         above = [n for n in order if n in above_set]  # inputs before consumers

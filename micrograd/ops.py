@@ -226,27 +226,24 @@ class Relu(Function):
 class Maximum(Function):
     """z = max(x, y);  ∂z/∂x = 1 where x > y, ½ where x = y, 0 elsewhere"""
     name = "maximum"
+    pick = staticmethod(np.maximum)
+    beats = staticmethod(np.greater)
 
     def forward(self, x, y):
         self.x, self.y = x, y
-        return np.maximum(x, y)
+        return self.pick(x, y)
 
     def partial(self, i):
         x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
-        return ((x > y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
+        # Ties share the gradient, so the two partials still sum to 1.
+        return (self.beats(x, y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """z = min(x, y);  ∂z/∂x = 1 where x < y, ½ where x = y, 0 elsewhere"""
     name = "minimum"
-
-    def forward(self, x, y):
-        self.x, self.y = x, y
-        return np.minimum(x, y)
-
-    def partial(self, i):
-        x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
-        return ((x < y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
+    pick = staticmethod(np.minimum)
+    beats = staticmethod(np.less)
 
 
 class Where(Function):
