@@ -1,0 +1,53 @@
+"""Shared test settings: Hypothesis profiles and numpy print/error state.
+
+Profiles (select with the environment variable MICROGRAD_HYPOTHESIS_PROFILE):
+  ci        the default: few examples per property, no deadline; the whole suite
+            runs in well under two minutes on two cores.
+  thorough  500+ examples per property, for a local soak before a release:
+            MICROGRAD_HYPOTHESIS_PROFILE=thorough python -m pytest tests/
+  dev       a handful of examples, for quick edit-run loops.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+_SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=False,
+                          suppress_health_check=_SUPPRESSED, print_blob=True)
+settings.register_profile("thorough", max_examples=600, deadline=None,
+                          suppress_health_check=_SUPPRESSED, print_blob=True)
+settings.register_profile("dev", max_examples=8, deadline=None,
+                          suppress_health_check=_SUPPRESSED)
+settings.load_profile(os.environ.get("MICROGRAD_HYPOTHESIS_PROFILE", "ci"))
+
+
+# Print settings fixed so that failure messages and repr tests do not depend on
+# whatever a user's sitecustomize or an earlier test left behind.
+_PRINT_OPTIONS = dict(precision=8, threshold=1000, linewidth=75, suppress=False,
+                      floatmode="maxprec", sign="-", legacy=False)
+# Floating-point errors warn (never raise: the engine's anomaly mode must see the
+# nan/inf numpy produces) except underflow, which is expected and harmless.
+_ERR = dict(divide="warn", over="warn", invalid="warn", under="ignore")
+
+
+@pytest.fixture(autouse=True)
+def _numpy_state():
+    """Every test starts from the same numpy print and error settings, and cannot leak
+    changes to them (or to the engine's observer list) into the next test."""
+    from micrograd import engine
+
+    old_print = np.get_printoptions()
+    old_err = np.seterr(**_ERR)
+    np.set_printoptions(**_PRINT_OPTIONS)
+    observers = list(engine._observers)
+    try:
+        yield
+    finally:
+        np.set_printoptions(**old_print)
+        np.seterr(**old_err)
+        engine._observers[:] = observers

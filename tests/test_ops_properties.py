@@ -1,0 +1,730 @@
+"""Property tests of every op, driven by ONE table (`SPECS`).
+
+Each `OpSpec` says how to call the op in micrograd, how numpy computes the same
+thing, which values are safe (away from poles, kinks and ties, so that finite
+differences are meaningful) and which shapes/parameters to draw. From the table:
+
+  * test_forward_matches_numpy            values, shape and dtype equal numpy's; when
+                                          numpy refuses the input, micrograd raises too
+  * test_backward_matches_finite_differences
+                                          the gradient of Σ G ⊙ op(x), for a random
+                                          upstream G, equals central differences (a
+                                          5-point stencil on the *numpy reference*, so the
+                                          check does not lean on micrograd's forward), and
+                                          has the input's shape and dtype; and
+                                          micrograd.gradcheck agrees
+  * test_jvp_adjoint_identity             <g, jvp(t)> == <vjp(g), t> for the recorded node
+  * test_float32_end_to_end               float32 in, float32 out, float32 grads
+
+and test_every_function_is_in_the_table fails as soon as ops.py gains a Function
+subclass that has no row here.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import micrograd as mg
+from micrograd import Tensor, ops
+from micrograd.engine import Function, _observers
+
+F64 = np.float64
+
+# --------------------------------------------------------------------------- helpers
+
+
+def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Reduce a broadcast gradient to `shape` (written here, independently of the engine)."""
+    g = np.asarray(g)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for ax, n in enumerate(shape):
+        if n == 1 and g.shape[ax] != 1:
+            g = g.sum(axis=ax, keepdims=True)
+    return g
+
+
+def fd_grad(ref: Callable, arrays: list, k: int, G: np.ndarray, params: dict,
+            h: float = 1e-4) -> np.ndarray:
+    """∂/∂arrays[k] of Σ G ⊙ ref(*arrays), by the 5-point central stencil (error O(h⁴))."""
+    arrays = [np.array(a, dtype=F64, copy=True) for a in arrays]
+    x = arrays[k]
+    grad = np.zeros(x.shape, dtype=F64)
+
+    def f() -> float:
+        return float(np.sum(G * ref(*arrays, **params)))
+
+    for j in np.ndindex(*x.shape):
+        old = x[j]
+        vals = []
+        for step in (2, 1, -1, -2):
+            x[j] = old + step * h
+            vals.append(f())
+        x[j] = old
+        grad[j] = (-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * h)
+    return grad
+
+
+# --------------------------------------------------------------------------- value domains
+# A domain turns a list of shapes into a list of arrays (drawn with hypothesis).
+
+def uniform(lo: float, hi: float):
+    """Every input drawn from [lo, hi]."""
+    def domain(draw, shapes):
+        return [draw(hnp.arrays(F64, s, elements=st.floats(lo, hi, allow_subnormal=False)))
+                for s in shapes]
+    return domain
+
+
+def per_input(*ranges):
+    """Input i drawn from ranges[i]; a range (lo, hi, True) means ±[lo, hi] (away from 0)."""
+    def domain(draw, shapes):
+        out = []
+        for s, r in zip(shapes, ranges):
+            lo, hi = r[0], r[1]
+            mag = draw(hnp.arrays(F64, s, elements=st.floats(lo, hi, allow_subnormal=False)))
+            if len(r) == 3 and r[2]:
+                sign = draw(hnp.arrays(np.bool_, s))
+                mag = np.where(sign, -mag, mag)
+            out.append(mag)
+        return out
+    return domain
+
+
+GRID = 0.01
+
+
+def grid_unique(draw, shapes):
+    """All entries of all inputs distinct, of the form (k + ½)·0.01: never 0, never a
+    multiple of 0.01 (where the clip bounds live), never tied, so max/min/relu/abs/clip
+    are smooth within the finite-difference stencil (±2e-4)."""
+    sizes = [int(np.prod(s)) for s in shapes]
+    ks = draw(st.lists(st.integers(-400, 400), min_size=sum(sizes), max_size=sum(sizes),
+                       unique=True))
+    flat = (np.asarray(ks, dtype=F64) + 0.5) * GRID
+    out, start = [], 0
+    for s, n in zip(shapes, sizes):
+        out.append(flat[start:start + n].reshape(s))
+        start += n
+    return out
+
+
+# --------------------------------------------------------------------------- shapes
+
+SHAPE = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=3)
+NONEMPTY_SHAPE = hnp.array_shapes(min_dims=0, max_dims=4, min_side=1, max_side=3)
+ANY_SHAPE = st.one_of(NONEMPTY_SHAPE, SHAPE)  # zero-size dims, but not too often
+
+
+def broadcastable(n: int):
+    return st.one_of(
+        hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=4, min_side=1, max_side=3),
+        hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=4, min_side=0, max_side=3),
+    ).map(lambda b: list(b.input_shapes))
+
+
+def axis_arg(draw, ndim: int):
+    """None, an int in [-ndim, ndim), or a tuple of distinct axes (possibly negative, possibly ())."""
+    choices = [st.none(), hnp.valid_tuple_axes(ndim)]
+    if ndim:
+        choices.append(st.integers(-ndim, ndim - 1))
+    return draw(st.one_of(*choices))
+
+
+# --------------------------------------------------------------------------- case kinds
+# A kind draws (shapes, params); the spec's domain then fills the shapes with values.
+
+def k_unary(draw, spec):
+    return [draw(ANY_SHAPE)], {}
+
+
+def k_broadcast(draw, spec):
+    return draw(broadcastable(spec.arity)), {}
+
+
+def k_reduction(draw, spec):
+    shape = draw(ANY_SHAPE)
+    return [shape], {"axis": axis_arg(draw, len(shape)), "keepdims": draw(st.booleans())}
+
+
+def k_softmax(draw, spec):
+    shape = draw(ANY_SHAPE)
+    ndim = len(shape)
+    axis = draw(st.integers(-ndim, ndim - 1)) if ndim else draw(st.sampled_from([0, -1]))
+    return [shape], {"axis": axis}
+
+
+def k_matmul(draw, spec):
+    b = draw(st.one_of(
+        hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2,
+                                          min_side=1, max_side=3),
+        hnp.mutually_broadcastable_shapes(signature=np.matmul.signature, max_dims=2,
+                                          min_side=0, max_side=3)))
+    return list(b.input_shapes), {}
+
+
+def k_where(draw, spec):
+    cond_shape, x_shape, y_shape = draw(broadcastable(3))
+    cond = draw(hnp.arrays(np.bool_, cond_shape))
+    return [x_shape, y_shape], {"cond": cond, "cond_as_tensor": draw(st.booleans())}
+
+
+def k_clip(draw, spec):
+    bound = st.one_of(st.none(), st.integers(-300, 300).map(lambda k: k * GRID))
+    lo, hi = draw(bound), draw(bound)
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    return [draw(ANY_SHAPE)], {"lo": lo, "hi": hi}
+
+
+def k_pow_const(draw, spec):
+    return [draw(ANY_SHAPE)], {"c": draw(st.sampled_from([-1.5, -1, 0.5, 1, 2, 3, 2.5]))}
+
+
+def k_reshape(draw, spec):
+    shape = draw(ANY_SHAPE)
+    sides = list(draw(st.permutations(list(shape))))
+    new: list[int] = []
+    for s in sides:  # merge some neighbours, so the rank changes too
+        if new and draw(st.booleans()):
+            new[-1] *= s
+        else:
+            new.append(s)
+    for _ in range(draw(st.integers(0, 2))):  # and insert some 1s
+        new.insert(draw(st.integers(0, len(new))), 1)
+    if new and math.prod(shape) > 0 and draw(st.booleans()):
+        new[draw(st.integers(0, len(new) - 1))] = -1
+    return [shape], {"shape": tuple(new), "as_args": draw(st.booleans())}
+
+
+def k_transpose(draw, spec):
+    shape = draw(ANY_SHAPE)
+    ndim = len(shape)
+    style = draw(st.sampled_from(["T", "tuple", "args"]))
+    if style == "T":
+        return [shape], {"axes": None, "style": style}
+    perm = draw(st.permutations(list(range(ndim))))
+    axes = tuple(a - ndim if draw(st.booleans()) else a for a in perm)  # numpy takes negatives
+    return [shape], {"axes": axes, "style": style}
+
+
+def k_getitem(draw, spec):
+    shape = draw(ANY_SHAPE)
+    ndim = len(shape)
+    options = ["basic", "mask"]
+    if ndim >= 1 and all(s >= 1 for s in shape):
+        options += ["intarrays", "intlist", "mixed"]
+    kind = draw(st.sampled_from(options))
+    as_tensor = False
+    if kind == "basic":
+        index = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    elif kind == "mask":  # a mask over all axes, or over the leading ones
+        lead = draw(st.integers(0, ndim)) if ndim else 0
+        index = draw(hnp.arrays(np.bool_, shape[:lead] if lead else shape))
+        as_tensor = draw(st.booleans())
+    elif kind == "intarrays":  # one integer array per leading axis, repeats allowed
+        index = draw(hnp.integer_array_indices(
+            shape, result_shape=hnp.array_shapes(min_dims=0, max_dims=2, max_side=4)))
+    elif kind == "intlist":  # a Python list along axis 0, with a repeat guaranteed
+        n = shape[0]
+        idx = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5))
+        index = idx + [idx[0]]
+    else:  # slices then an integer array
+        ax = draw(st.integers(0, ndim - 1))
+        n = shape[ax]
+        idx = np.asarray(draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=5)))
+        index = (slice(None),) * ax + (idx,)
+    return [shape], {"index": index, "as_tensor": as_tensor}
+
+
+def k_concatenate(draw, spec):
+    ndim = draw(st.integers(1, 3))
+    base = list(draw(hnp.array_shapes(min_dims=ndim, max_dims=ndim, min_side=0, max_side=3)))
+    axis = draw(st.integers(-ndim, ndim - 1))
+    shapes = []
+    for _ in range(draw(st.integers(1, 3))):
+        s = list(base)
+        s[axis] = draw(st.integers(0, 3))
+        shapes.append(tuple(s))
+    return shapes, {"axis": axis}
+
+
+def k_stack(draw, spec):
+    shape = draw(ANY_SHAPE)
+    ndim = len(shape)
+    n = draw(st.integers(1, 3))
+    return [shape] * n, {"axis": draw(st.integers(-ndim - 1, ndim))}
+
+
+# --------------------------------------------------------------------------- the table
+
+@dataclass
+class OpSpec:
+    name: str
+    arity: int | None               # differentiable tensor inputs; None = variadic
+    fn: Callable[..., Tensor]       # micrograd: fn(*tensors, **params)
+    ref: Callable[..., np.ndarray]  # numpy:     ref(*arrays, **params)
+    domain: Callable                # domain(draw, shapes) -> arrays
+    kind: Callable                  # kind(draw, spec) -> (shapes, params)
+    cls: type                       # the Function subclass the op records
+    quiet: bool = False             # numpy warns on legitimate inputs (mean of nothing)
+    f32: bool = True                # run in the float32 test
+    extra: dict = field(default_factory=dict)
+
+
+def _softmax_ref(x, axis):
+    e = np.exp(x)  # naive on purpose (|x| ≤ 5 here): not the shifted formula under test
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax_ref(x, axis):
+    return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+
+
+def _logsumexp_ref(x, axis, keepdims):
+    return np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
+
+
+def _where_fn(x, y, cond, cond_as_tensor):
+    return mg.where(Tensor(cond) if cond_as_tensor else cond, x, y)
+
+
+def _reshape_fn(x, shape, as_args):
+    return x.reshape(*shape) if as_args else x.reshape(shape)
+
+
+def _transpose_fn(x, axes, style):
+    if style == "T":
+        return x.T
+    return x.transpose(*axes) if style == "args" else x.transpose(axes)
+
+
+def _getitem_fn(x, index, as_tensor):
+    return x[Tensor(index) if as_tensor else index]
+
+
+def _getitem_ref(x, index, as_tensor):
+    return x[np.asarray(index) if isinstance(index, list) else index]
+
+
+WIDE = uniform(-3, 3)
+GRID_DOMAIN = grid_unique
+
+SPECS: list[OpSpec] = [
+    # arithmetic, broadcasting
+    OpSpec("add", 2, lambda x, y: x + y, np.add, WIDE, k_broadcast, ops.Add),
+    OpSpec("sub", 2, lambda x, y: x - y, np.subtract, WIDE, k_broadcast, ops.Sub),
+    OpSpec("mul", 2, lambda x, y: x * y, np.multiply, WIDE, k_broadcast, ops.Mul),
+    OpSpec("div", 2, lambda x, y: x / y, np.divide, per_input((-3, 3), (0.5, 3, True)),
+           k_broadcast, ops.Div),
+    OpSpec("pow", 2, lambda x, y: x ** y, np.power, per_input((0.2, 3), (-2, 2)),
+           k_broadcast, ops.Pow),
+    OpSpec("pow_const", 1, lambda x, c: x ** c, lambda x, c: np.power(x, c),
+           uniform(0.2, 3), k_pow_const, ops.Pow),
+    OpSpec("neg", 1, lambda x: -x, np.negative, WIDE, k_unary, ops.Neg),
+    OpSpec("matmul", 2, lambda x, y: x @ y, np.matmul, uniform(-2, 2), k_matmul, ops.MatMul),
+    # elementwise functions
+    OpSpec("exp", 1, mg.exp, np.exp, WIDE, k_unary, ops.Exp),
+    OpSpec("log", 1, mg.log, np.log, uniform(0.1, 5), k_unary, ops.Log),
+    OpSpec("sqrt", 1, lambda x: x.sqrt(), np.sqrt, uniform(0.1, 5), k_unary, ops.Sqrt),
+    OpSpec("abs", 1, abs, np.abs, GRID_DOMAIN, k_unary, ops.Abs),
+    OpSpec("tanh", 1, mg.tanh, np.tanh, uniform(-5, 5), k_unary, ops.Tanh),
+    OpSpec("sigmoid", 1, mg.sigmoid, lambda x: 1 / (1 + np.exp(-x)), uniform(-5, 5), k_unary,
+           ops.Sigmoid),
+    OpSpec("relu", 1, mg.relu, lambda x: np.maximum(x, 0), GRID_DOMAIN, k_unary, ops.Relu),
+    OpSpec("maximum", 2, mg.maximum, np.maximum, GRID_DOMAIN, k_broadcast, ops.Maximum),
+    OpSpec("minimum", 2, mg.minimum, np.minimum, GRID_DOMAIN, k_broadcast, ops.Minimum),
+    OpSpec("where", 2, _where_fn, lambda x, y, cond, cond_as_tensor: np.where(cond, x, y),
+           WIDE, k_where, ops.Where),
+    OpSpec("clip", 1, lambda x, lo, hi: x.clip(lo, hi), lambda x, lo, hi: np.clip(x, lo, hi),
+           GRID_DOMAIN, k_clip, ops.Clip),
+    OpSpec("cast", 1, lambda x: x.astype(np.float64), lambda x: x.astype(np.float64),
+           WIDE, k_unary, ops.Cast, f32=False),  # float32<->float64 casts: test_casts below
+    # reductions
+    OpSpec("sum", 1, lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), np.sum,
+           WIDE, k_reduction, ops.Sum),
+    OpSpec("mean", 1, lambda x, axis, keepdims: x.mean(axis=axis, keepdims=keepdims), np.mean,
+           WIDE, k_reduction, ops.Mean, quiet=True),
+    OpSpec("max", 1, lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims), np.max,
+           GRID_DOMAIN, k_reduction, ops.Max),
+    OpSpec("min", 1, lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims), np.min,
+           GRID_DOMAIN, k_reduction, ops.Min),
+    OpSpec("logsumexp", 1, mg.logsumexp, _logsumexp_ref, uniform(-5, 5), k_reduction,
+           ops.LogSumExp, quiet=True),
+    OpSpec("softmax", 1, mg.softmax, _softmax_ref, uniform(-5, 5), k_softmax, ops.Softmax,
+           quiet=True),
+    OpSpec("log_softmax", 1, lambda x, axis: x.log_softmax(axis=axis), _log_softmax_ref,
+           uniform(-5, 5), k_softmax, ops.LogSoftmax, quiet=True),
+    # shape and indexing
+    OpSpec("reshape", 1, _reshape_fn, lambda x, shape, as_args: np.reshape(x, shape), WIDE,
+           k_reshape, ops.Reshape),
+    OpSpec("transpose", 1, _transpose_fn, lambda x, axes, style: np.transpose(x, axes), WIDE,
+           k_transpose, ops.Transpose),
+    OpSpec("getitem", 1, _getitem_fn, _getitem_ref, WIDE, k_getitem, ops.GetItem),
+    OpSpec("concatenate", None, lambda *xs, axis: mg.concatenate(xs, axis=axis),
+           lambda *xs, axis: np.concatenate(xs, axis=axis), WIDE, k_concatenate, ops.Concatenate),
+    OpSpec("stack", None, lambda *xs, axis: mg.stack(list(xs), axis=axis),
+           lambda *xs, axis: np.stack(xs, axis=axis), WIDE, k_stack, ops.Stack),
+]
+
+IDS = [s.name for s in SPECS]
+
+
+@st.composite
+def cases(draw, spec: OpSpec):
+    shapes, params = spec.kind(draw, spec)
+    arrays = spec.domain(draw, shapes)
+    return arrays, params
+
+
+def random_like(seed: int, shape: tuple) -> np.ndarray:
+    """A random upstream gradient / tangent: standard normal, so never all ones."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+class _quiet:
+    """Silence numpy's RuntimeWarnings for ops whose numpy reference legitimately warns
+    (the mean of an empty slice is nan, log of an empty sum is -inf)."""
+
+    def __init__(self, on: bool):
+        self.on = on
+        self.cm = warnings.catch_warnings()
+
+    def __enter__(self):
+        if self.on:
+            self.cm.__enter__()
+            warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        if self.on:
+            self.cm.__exit__(*exc)
+
+
+def run_ref(spec, arrays, params):
+    """numpy's answer, or the exception numpy raises for this input."""
+    with _quiet(spec.quiet):
+        try:
+            return np.asarray(spec.ref(*arrays, **params)), None
+        except (ValueError, IndexError, TypeError) as e:
+            return None, e
+
+
+# --------------------------------------------------------------------------- table-driven properties
+
+
+def test_every_function_is_in_the_table():
+    """A new Function subclass in ops.py without a row in SPECS fails the suite."""
+    defined = {obj for _, obj in inspect.getmembers(ops, inspect.isclass)
+               if issubclass(obj, Function) and obj is not Function
+               and obj.__module__ == ops.__name__}
+    covered = {s.cls for s in SPECS}
+    missing = sorted(c.__name__ for c in defined - covered)
+    assert not missing, f"ops without a row in the property-test table: {missing}"
+    assert len(IDS) == len(set(IDS))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@given(data=st.data())
+def test_forward_matches_numpy(spec, data):
+    arrays, params = data.draw(cases(spec))
+    expected, err = run_ref(spec, arrays, params)
+    tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    if err is not None:  # numpy refuses this input: so must micrograd, with a ShapeError-like error
+        with _quiet(spec.quiet), pytest.raises((ValueError, IndexError)):
+            spec.fn(*tensors, **params)
+        return
+    with _quiet(spec.quiet):
+        out = spec.fn(*tensors, **params)
+    assert isinstance(out, Tensor)
+    assert out.shape == expected.shape
+    assert out.dtype == expected.dtype
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12, equal_nan=True)
+    assert type(out.grad_fn) is spec.cls
+    assert out.requires_grad and not out.is_leaf
+    # the op reads its inputs and leaves them alone
+    for t, a in zip(tensors, arrays):
+        np.testing.assert_array_equal(t.data, a)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@given(data=st.data(), seed=SEEDS)
+def test_backward_matches_finite_differences(spec, data, seed):
+    arrays, params = data.draw(cases(spec))
+    expected, err = run_ref(spec, arrays, params)
+    if err is not None:
+        return  # covered by test_forward_matches_numpy
+    tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    with _quiet(spec.quiet):
+        out = spec.fn(*tensors, **params)
+    G = random_like(seed, out.shape)
+    with _quiet(spec.quiet):  # the mean over an empty axis divides by 0 in backward too
+        out.backward(gradient=G)
+    for k, (t, a) in enumerate(zip(tensors, arrays)):
+        assert t.grad is not None, f"input {k} got no gradient"
+        assert t.grad.shape == a.shape, f"input {k}: grad shape {t.grad.shape} != {a.shape}"
+        assert t.grad.dtype == a.dtype, f"input {k}: grad dtype {t.grad.dtype} != {a.dtype}"
+        numeric = fd_grad(spec.ref, arrays, k, G, params)
+        scale = max(1.0, float(np.abs(numeric).max(initial=0)))
+        np.testing.assert_allclose(t.grad, numeric, rtol=1e-6, atol=1e-7 * scale,
+                                   err_msg=f"{spec.name}: gradient of input {k}")
+    # and the library's own gradcheck (2-point differences through micrograd's forward) agrees
+    fresh = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    with _quiet(spec.quiet):
+        assert mg.gradcheck(lambda *ts: spec.fn(*ts, **params), fresh)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@given(data=st.data(), seed=SEEDS)
+def test_jvp_adjoint_identity(spec, data, seed):
+    """For the recorded node fn of out = op(x₀, x₁, …), every input i, a random tangent tᵢ
+    and a random upstream g:  <g, fn.jvp(tᵢ, i)> == <fn.backward(g, i), tᵢ>.
+    (jvp may return a shape that broadcasts to the output's, and backward one that sums
+    down to the input's, as the Function contract allows.)"""
+    arrays, params = data.draw(cases(spec))
+    _, err = run_ref(spec, arrays, params)
+    if err is not None:
+        return
+    tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    with _quiet(spec.quiet):
+        out = spec.fn(*tensors, **params)
+    if not np.isfinite(out.data).all():
+        return  # e.g. the mean of nothing is nan: no derivative to speak of
+    fn = out.grad_fn
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal(out.shape)
+    for i, a in enumerate(arrays):
+        t = rng.standard_normal(a.shape)
+        with _quiet(spec.quiet):
+            jv = np.asarray(fn.jvp(t.copy(), i))
+        assert np.broadcast_shapes(jv.shape, out.shape) == out.shape, \
+            f"{spec.name}: jvp for input {i} has shape {jv.shape}, output is {out.shape}"
+        jv = np.broadcast_to(jv, out.shape)
+        with _quiet(spec.quiet):
+            vj = sum_to(np.asarray(fn.backward(g.copy(), i)), a.shape)
+        assert vj.shape == a.shape
+        lhs = float(np.sum(g * jv))
+        rhs = float(np.sum(vj * t))
+        scale = float(np.sum(np.abs(g * jv))) + float(np.sum(np.abs(vj * t))) + 1e-300
+        assert abs(lhs - rhs) <= 1e-10 * scale + 1e-12, \
+            f"{spec.name}: input {i}: <g, jvp(t)> = {lhs!r} but <vjp(g), t> = {rhs!r}"
+
+
+F32_SPECS = [s for s in SPECS if s.f32]
+
+
+@pytest.mark.parametrize("spec", F32_SPECS, ids=[s.name for s in F32_SPECS])
+@given(data=st.data(), seed=SEEDS)
+def test_float32_end_to_end(spec, data, seed):
+    """float32 inputs give a float32 output and float32 gradients, close to float64's."""
+    arrays, params = data.draw(cases(spec))
+    expected, err = run_ref(spec, arrays, params)
+    if err is not None:
+        return
+    x32 = [Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    x64 = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    with _quiet(spec.quiet):
+        out32 = spec.fn(*x32, **params)
+        out64 = spec.fn(*x64, **params)
+    assert out32.dtype == np.float32, f"{spec.name}: float32 in, {out32.dtype} out"
+    np.testing.assert_allclose(out32.data, expected, rtol=1e-4, atol=1e-5, equal_nan=True)
+    G = random_like(seed, out32.shape)
+    with _quiet(spec.quiet):
+        out32.backward(gradient=G.astype(np.float32))
+        out64.backward(gradient=G)
+    for t32, t64 in zip(x32, x64):
+        assert t32.grad.dtype == np.float32
+        assert t32.grad.shape == t32.shape
+        np.testing.assert_allclose(t32.grad, t64.grad, rtol=1e-3, atol=1e-4)
+
+
+class _DtypeRecorder:
+    def __init__(self):
+        self.seen: list[tuple[str, int, Any, Any]] = []
+
+    def on_forward(self, fn, parents, out):
+        pass
+
+    def on_partial(self, fn, i, g, pg, kind):
+        self.seen.append((fn.name, i, np.asarray(g).dtype, np.asarray(pg).dtype))
+
+
+@pytest.mark.parametrize("spec", F32_SPECS, ids=[s.name for s in F32_SPECS])
+@given(data=st.data(), seed=SEEDS)
+def test_float32_partials_stay_float32(spec, data, seed):
+    """No local partial of a float32 graph is silently computed in float64: the gradient
+    dtype is right only because the engine casts back at the leaf, which would hide a
+    float32 graph doing all its backward work (and memory) in float64."""
+    arrays, params = data.draw(cases(spec))
+    _, err = run_ref(spec, arrays, params)
+    if err is not None:
+        return
+    x32 = [Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    with _quiet(spec.quiet):
+        out = spec.fn(*x32, **params)
+    rec = _DtypeRecorder()
+    _observers.append(rec)
+    try:
+        with _quiet(spec.quiet):
+            out.backward(gradient=random_like(seed, out.shape).astype(np.float32))
+    finally:
+        _observers.remove(rec)
+    for name, i, gd, pgd in rec.seen:
+        assert pgd == np.float32, f"{name}: the partial for input {i} is {pgd} (upstream {gd})"
+
+
+# --------------------------------------------------------------------------- casts
+
+
+@pytest.mark.parametrize("src,dst", [(np.float32, np.float64), (np.float64, np.float32),
+                                     (np.float32, np.float32)])
+def test_casts(src, dst):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4)).astype(src)
+    x = Tensor(a, requires_grad=True)
+    y = x.astype(dst)
+    assert y.dtype == dst and type(y.grad_fn) is ops.Cast
+    np.testing.assert_array_equal(y.data, a.astype(dst))
+    G = rng.standard_normal((3, 4)).astype(dst)
+    y.backward(gradient=G)
+    assert x.grad.dtype == src
+    np.testing.assert_array_equal(x.grad, G.astype(src))  # ∂ cast = 1, exactly
+
+
+def test_float_and_double_shorthands():
+    x = Tensor(np.arange(3.0), requires_grad=True)
+    assert x.float().dtype == np.float32
+    assert x.float().double().dtype == np.float64
+
+
+# --------------------------------------------------------------------------- reflected operators
+
+
+def _leaf(shape=(3,), lo=0.5, hi=2.0, seed=1):
+    return Tensor(np.random.default_rng(seed).uniform(lo, hi, shape), requires_grad=True)
+
+
+@pytest.mark.parametrize("expr,value,dgrad", [
+    ("2 + t", lambda x: 2 + x, lambda x: np.ones_like(x)),
+    ("2 - t", lambda x: 2 - x, lambda x: -np.ones_like(x)),
+    ("2 * t", lambda x: 2 * x, lambda x: np.full_like(x, 2)),
+    ("2 / t", lambda x: 2 / x, lambda x: -2 / x**2),
+    ("3 ** t", lambda x: 3.0 ** x, lambda x: 3.0 ** x * np.log(3.0)),
+    ("t ** 2", lambda x: x**2, lambda x: 2 * x),
+    ("t - 2.5", lambda x: x - 2.5, lambda x: np.ones_like(x)),
+    ("t / 4", lambda x: x / 4, lambda x: np.full_like(x, 0.25)),
+    ("A + t", None, None), ("A - t", None, None), ("A * t", None, None), ("A / t", None, None),
+    ("A ** t", None, None),
+])
+def test_reflected_with_numbers_and_arrays(expr, value, dgrad):
+    x = np.random.default_rng(1).uniform(0.5, 2.0, (3,))
+    A = np.array([1.5, 2.0, 0.75])
+    t = Tensor(x.copy(), requires_grad=True)
+    out = eval(expr, {"t": t, "A": A})
+    assert isinstance(out, Tensor), f"{expr} gave {type(out).__name__}, not a Tensor"
+    if value is None:  # an array on the left: numpy must defer to the Tensor
+        expected = eval(expr, {"t": x, "A": A})
+        rules = {"+": np.ones_like(x), "-": -np.ones_like(x), "*": A, "/": -A / x**2,
+                 "**": A**x * np.log(A)}
+        grad = rules[expr.split()[1]]
+    else:
+        expected, grad = value(x), dgrad(x)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-14)
+    G = np.array([0.3, -1.2, 2.0])
+    out.backward(gradient=G)
+    np.testing.assert_allclose(t.grad, G * grad, rtol=1e-12)
+
+
+def test_array_matmul_tensor():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((2, 3))
+    t = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    out = A @ t
+    assert isinstance(out, Tensor) and type(out.grad_fn) is ops.MatMul
+    np.testing.assert_allclose(out.data, A @ t.data, rtol=1e-14)
+    G = rng.standard_normal((2, 4))
+    out.backward(gradient=G)
+    np.testing.assert_allclose(t.grad, A.T @ G, rtol=1e-12)
+    # and on the right
+    u = Tensor(A.copy(), requires_grad=True)
+    B = rng.standard_normal((3, 4))
+    (u @ B).backward(gradient=G)
+    np.testing.assert_allclose(u.grad, G @ B.T, rtol=1e-12)
+
+
+def test_python_number_keeps_float32():
+    t = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    for out in (t + 1.5, 2 - t, t * 3, 1 / (t + 1), t ** 2, 2.0 ** t, mg.maximum(t, 0.5)):
+        assert out.dtype == np.float32, repr(out)
+
+
+def test_integer_power_of_negative_base():
+    x = np.array([-2.0, -0.5, 1.5])
+    t = Tensor(x.copy(), requires_grad=True)
+    (t ** 3).backward(gradient=np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(t.grad, np.array([1.0, 2.0, 3.0]) * 3 * x**2, rtol=1e-14)
+    assert np.isfinite(t.grad).all()
+
+
+def test_repeated_integer_index_accumulates():
+    t = Tensor(np.arange(4.0), requires_grad=True)
+    t[[0, 2, 0, 0]].backward(gradient=np.array([1.0, 10.0, 100.0, 1000.0]))
+    np.testing.assert_array_equal(t.grad, [1101.0, 0.0, 10.0, 0.0])
+
+
+def test_boolean_mask_from_comparison():
+    x = np.array([[-1.0, 2.0], [3.0, -4.0]])
+    t = Tensor(x.copy(), requires_grad=True)
+    picked = t[t > 0]
+    np.testing.assert_array_equal(picked.data, [2.0, 3.0])
+    picked.backward(gradient=np.array([5.0, 7.0]))
+    np.testing.assert_array_equal(t.grad, [[0.0, 5.0], [7.0, 0.0]])
+
+
+# --------------------------------------------------------------------------- ties (kept out of the table)
+
+
+def test_max_and_min_ties_share_the_gradient_equally():
+    """At a tie the subgradient is split evenly, so it still sums to the upstream (as
+    PyTorch's amax/amin do)."""
+    x = Tensor(np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]]), requires_grad=True)
+    x.max(axis=1).backward(gradient=np.array([6.0, 9.0]))
+    np.testing.assert_allclose(x.grad, [[3.0, 0.0, 3.0], [3.0, 3.0, 3.0]], rtol=1e-15)
+    y = Tensor(np.array([1.0, -2.0, -2.0]), requires_grad=True)
+    y.min().backward()
+    np.testing.assert_allclose(y.grad, [0.0, 0.5, 0.5], rtol=1e-15)
+
+
+def test_maximum_and_minimum_ties_split_in_half():
+    a = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b = Tensor(np.array([1.0, 5.0, 0.0]), requires_grad=True)
+    mg.maximum(a, b).backward(gradient=np.array([2.0, 2.0, 2.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0, 0.0])
+    a.zero_grad(), b.zero_grad()
+    mg.minimum(a, b).backward(gradient=np.array([2.0, 2.0, 2.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 0.0, 2.0])
+
+
+def test_relu_abs_clip_at_the_kink():
+    """The documented choice at the kink: relu'(0) = 0, abs'(0) = 0, clip' = 1 on the bounds."""
+    x = Tensor(np.array([0.0, -1.0, 2.0]), requires_grad=True)
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+    x.zero_grad()
+    abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, -1.0, 1.0])
+    x.zero_grad()
+    x.clip(-1.0, 0.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0])
