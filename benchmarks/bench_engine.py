@@ -6,8 +6,8 @@
 Each case times micrograd's forward+backward(+SGD update) against the same model
 written by hand in numpy (the lab's manual backprop: the floor for a numpy engine).
 BLAS is pinned to one thread, before numpy loads, so that the ratio measures the
-engine and not how many cores a matmul got. Timings are the median of several
-repeats, each repeat the best of a few runs, to keep noise near ±10%.
+engine and not how many cores a matmul got. Both sides are timed in alternating
+rounds and each keeps its best round, which keeps the ratio steady on a busy machine.
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -31,18 +30,21 @@ from micrograd import nn, optim  # noqa: E402
 from micrograd.nn import functional as F  # noqa: E402
 
 
-def timeit(fn: Callable[[], object], number: int, repeat: int) -> float:
-    """Median over `repeat` of the best-of-3 mean time of `number` calls, in seconds."""
-    results = []
+def compare(ours: Callable[[], object], theirs: Callable[[], object], number: int,
+            repeat: int) -> tuple[float, float]:
+    """Mean seconds per call of each, as the best of `repeat` rounds of `number` calls.
+
+    The two are timed in alternation, round after round, so that a slow spell of the
+    machine hits both; the best round is the one least disturbed by anything else.
+    """
+    best = [float("inf"), float("inf")]
     for _ in range(repeat):
-        best = float("inf")
-        for _ in range(3):
+        for k, fn in enumerate((ours, theirs)):
             t0 = time.perf_counter()
             for _ in range(number):
                 fn()
-            best = min(best, (time.perf_counter() - t0) / number)
-        results.append(best)
-    return statistics.median(results)
+            best[k] = min(best[k], (time.perf_counter() - t0) / number)
+    return best[0], best[1]
 
 
 # ----------------------------------------------------------------------------- MLPs
@@ -93,7 +95,7 @@ def mlp_case(sizes: tuple[int, int, int], batch: int, number: int, repeat: int) 
     def theirs():
         numpy_mlp_step(X, onehot, np_params, 0.01)
 
-    return timeit(ours, number, repeat), timeit(theirs, number, repeat)
+    return compare(ours, theirs, number, repeat)
 
 
 # ----------------------------------------------------------------------------- small ops
@@ -117,7 +119,7 @@ def tiny_ops_case(number: int, repeat: int) -> tuple[float, float]:
         gb = g * a_np
         return s, ga, gb
 
-    return timeit(ours, number, repeat), timeit(theirs, number, repeat)
+    return compare(ours, theirs, number, repeat)
 
 
 def tanh_chain_case(depth: int, number: int, repeat: int) -> tuple[float, float]:
@@ -143,7 +145,7 @@ def tanh_chain_case(depth: int, number: int, repeat: int) -> tuple[float, float]
             g = g * (1 - z * z)
         return g
 
-    return timeit(ours, number, repeat), timeit(theirs, number, repeat)
+    return compare(ours, theirs, number, repeat)
 
 
 def deep_chain_completes(depth: int) -> float:
@@ -161,16 +163,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
     args = parser.parse_args()
-    repeat = 3 if args.quick else 7
+    # Many short rounds rather than a few long ones: the best round of each side is
+    # then likely to have fallen in a quiet spell of a shared machine.
+    rounds = 20 if args.quick else 100
     cases = [
         ("MLP 2-10-2, 200 points, full-batch step", 1.5,
-         lambda: mlp_case((2, 10, 2), 200, 200, repeat)),
+         lambda: mlp_case((2, 10, 2), 200, 50, rounds)),
         ("MLP 784-256-10, batch 64, one SGD step", 1.1,
-         lambda: mlp_case((784, 256, 10), 64, 20, repeat)),
+         lambda: mlp_case((784, 256, 10), 64, 3, rounds)),
         ("(a*b + a).sum() on (4,), fwd+bwd", 3.0,
-         lambda: tiny_ops_case(2000, repeat)),
+         lambda: tiny_ops_case(200, rounds)),
         ("tanh x10,000 on (8,), then sum().backward()", 2.0,
-         lambda: tanh_chain_case(10_000, 1, repeat)),
+         lambda: tanh_chain_case(10_000, 1, rounds // 3)),
     ]
     print(f"micrograd {mg.__version__}, numpy {np.__version__}, one BLAS thread")
     print(f"{'case':46} {'micrograd':>11} {'numpy':>11} {'ratio':>7} {'target':>7}")

@@ -157,6 +157,11 @@ class Function:
     __slots__ = ("parents", "__dict__")
     name = "op"
     released = False
+    elementwise = False  # set for subclasses that define partial() and not backward()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.elementwise = cls.partial is not Function.partial and cls.backward is Function.backward
 
     # -- what subclasses write ------------------------------------------------
     def forward(self, *args: np.ndarray, **kwargs: Any) -> np.ndarray:
@@ -222,7 +227,8 @@ class Function:
                 f"{self.name}: trying to backward through the graph a second time, but its "
                 "saved buffers were freed by the first backward(); pass retain_graph=True "
                 "to the first backward() if you need to call it again")
-        pg = self.backward(g, i)
+        # Elementwise ops skip the backward() frame: this is the hot path.
+        pg = g * self.partial(i) if self.elementwise else self.backward(g, i)
         if _observers:
             for obs in _observers:
                 obs.on_partial(self, i, g, pg, "vjp")
