@@ -49,8 +49,9 @@ def check_labels(labels: Any, classes: int, where: str) -> np.ndarray:
     elif labels.dtype.kind not in "iub":
         raise DataError(f"{where}: labels must be integers, got dtype {labels.dtype}")
     labels = labels.astype(np.int64, copy=False)
-    # Two reductions decide; the costlier search for the culprit runs only on failure.
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+    # Read as unsigned, a negative label wraps to a huge value, so one max finds labels
+    # off either end; the costlier search for the culprit runs only on failure.
+    if labels.size and labels.view(np.uint64).max() >= classes:
         bad = np.flatnonzero((labels < 0) | (labels >= classes))
         k = int(bad[0])
         raise DataError(
