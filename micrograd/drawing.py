@@ -806,41 +806,16 @@ def _parse_sizes(sizes: Sequence[int] | str) -> list[int]:
 
 
 def _linear_stack(sizes: list[int], rng: np.random.Generator, activation_last: bool) -> Any:
-    """A callable x -> output: Linear layers (params named layers.K.weight / .bias) with
-    tanh between them, from micrograd.nn when it is there, else from plain Tensors."""
-    try:
-        from .nn import Linear, MLP, Sequential, Tanh  # noqa: F401
-    except ImportError:
-        Linear = None
-    if Linear is not None:
-        if not activation_last:
-            net = MLP(sizes, generator=rng)
-        else:
-            layers = []
-            for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-                layers += [Linear(n_in, n_out, generator=rng), Tanh()]
-            net = Sequential(*layers)
-        for _ in net.named_parameters():  # iterating it sets each parameter's .name
-            pass
-        return net
-    params = []
-    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        bound = 1 / np.sqrt(n_in)
-        # the names nn.MLP (layers.0, layers.2, …) and nn.Sequential (0, 2, …) give
-        prefix = f"{2 * k}" if activation_last else f"layers.{2 * k}"
-        W = Tensor(rng.uniform(-bound, bound, (n_out, n_in)), requires_grad=True,
-                   name=f"{prefix}.weight")
-        b = Tensor(rng.uniform(-bound, bound, n_out), requires_grad=True,
-                   name=f"{prefix}.bias")
-        params.append((W, b))
+    """nn Linear layers of the given sizes with tanh between them (and after the last one
+    when activation_last); parameters named layers.K.weight (MLP) or K.weight (Sequential)."""
+    from .nn import MLP, Linear, Sequential, Tanh
 
-    def forward(x: Tensor) -> Tensor:
-        for k, (W, b) in enumerate(params):
-            x = x @ W.T + b
-            if activation_last or k < len(params) - 1:
-                x = x.tanh()
-        return x
-    return forward
+    if not activation_last:
+        return MLP(sizes, generator=rng)
+    layers: list[Any] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [Linear(n_in, n_out, generator=rng), Tanh()]
+    return Sequential(*layers)
 
 
 def build_model(model: str = "mlp", sizes: Sequence[int] | str = (2, 10, 2), depth: int = 4,
