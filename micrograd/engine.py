@@ -198,9 +198,12 @@ class Function:
             else:
                 data = fn.forward(*[p.data for p in parents], **kwargs)
         except (ValueError, IndexError, TypeError) as e:
+            # Name the op and the shapes; numpy's ValueErrors here are shape mismatches,
+            # the other kinds keep their type (an IndexError must stay one: it ends loops).
             shapes = ", ".join(str(p.data.shape) for p in parents)
             msg = str(e).removeprefix(f"{cls.name}: ")  # numpy may name the op already
-            raise ShapeError(f"{cls.name}: {msg} (input shapes: {shapes})") from None
+            kind = ShapeError if isinstance(e, ValueError) else type(e)
+            raise kind(f"{cls.name}: {msg} (input shapes: {shapes})") from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)
@@ -365,7 +368,14 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        # np.array(t) must not hand out the tensor's own buffer when a copy is asked for.
+        return np.array(self.data, dtype=dtype, copy=copy)
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        """The rows (entries along axis 0), each a tensor in the graph, as in PyTorch."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", precision=4, threshold=20,

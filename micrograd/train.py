@@ -106,6 +106,8 @@ def _first_nonfinite_op(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.n
     output or partial is nan/inf, as AnomalyError describes it (None if all stay finite)."""
     params = model.parameters()
     saved = [p.grad for p in params]
+    for p in params:  # backward() accumulates in place: give it fresh grads to write into
+        p.grad = None
     try:
         with detect_anomaly():
             loss_fn(model(Tensor(Xb)), yb).backward()

@@ -143,3 +143,16 @@ def test_without_an_activation_the_circles_cannot_be_separated(circles):
     tanh_model, _ = train_circles(circles)
     assert evaluate(linear, F.cross_entropy, *circles.test)[1] < 0.75
     assert evaluate(tanh_model, F.cross_entropy, *circles.test)[1] >= 0.98
+
+
+def test_tracing_a_nan_leaves_the_existing_gradients_as_they_were():
+    from micrograd.train import _first_nonfinite_op
+
+    model = nn.MLP([2, 3, 2], seed=0)
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    y = np.array([0, 1, 1, 0, 1])
+    F.cross_entropy(model(mg.Tensor(X)), y).backward()
+    before = [p.grad.copy() for p in model.parameters()]
+    assert _first_nonfinite_op(model, F.cross_entropy, X, y) is None  # all finite here
+    for p, g in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.grad, g)
