@@ -87,64 +87,67 @@ def _path_counts(order: list[Tensor]) -> dict[Tensor, int]:
     return paths
 
 
-def estimate_partials(root: Tensor, mode: str = "naive") -> int:
-    """How many local partials `root.backward(mode=mode)` would evaluate, by counting paths.
+def _plan(root: Tensor) -> tuple[list[Tensor], list[tuple[Tensor, set[Tensor]]]]:
+    """The nodes, inputs first, and for each target the nodes above it."""
+    order = _postorder(root)
+    return order, [(target, _above(target, order)) for target in _targets(order, root)]
 
-    naive: each edge u→p on a path to a leaf is evaluated once per path from the output to u.
-    forward: each edge above a leaf is evaluated once per scalar entry of that leaf.
-    """
+
+def _count(order: list[Tensor], plan: list[tuple[Tensor, set[Tensor]]], mode: str) -> int:
+    """naive: each edge u→p on a path to a target is evaluated once per path from the output
+    to u. forward: each edge above a target is evaluated once per scalar entry of the target."""
+    paths = _path_counts(order) if mode == "naive" else None
+    total = 0
+    for target, above in plan:
+        for node in above:
+            for _, p in _edges(node):
+                if p is target or p in above:
+                    total += paths[node] if paths is not None else target.data.size
+    return total
+
+
+def estimate_partials(root: Tensor, mode: str = "naive") -> int:
+    """How many local partials `root.backward(mode=mode)` would evaluate, by counting paths."""
     if mode not in ("naive", "forward"):
         raise ValueError(f"estimate_partials: mode must be 'naive' or 'forward', got {mode!r}")
     if root._ctx is None:
         return 0
-    order = _postorder(root)
-    paths = _path_counts(order) if mode == "naive" else None
-    total = 0
-    for target in _targets(order, root):
-        above = _above(target, order)
-        for node in above:
-            for _, p in _edges(node):
-                if p is target or p in above:
-                    total += paths[node] if mode == "naive" else target.data.size
-    return total
+    return _count(*_plan(root), mode)
 
 
-def _check_budget(root: Tensor, mode: str, max_partials: int | None) -> None:
+def _start(root: Tensor, seed: np.ndarray, mode: str,
+           max_partials: int | None) -> tuple[list[Tensor], list[tuple[Tensor, set[Tensor]]]]:
+    """What both slow modes do first: refuse an over-budget graph, give the output its own
+    gradient (the seed) where backprop would, and plan the walk (see `_plan`)."""
+    if root._ctx is None:  # the output is a leaf: its gradient is the seed, nothing to walk
+        _store_grad(root, seed, owned=False)
+        return [], []
+    order, plan = _plan(root)
     limit = DEFAULT_MAX_PARTIALS if max_partials is None else max_partials
-    need = estimate_partials(root, mode)
+    need = _count(order, plan, mode)
     if need > limit:
         raise BudgetError(
             f"backward(mode={mode!r}) would evaluate {need:,} local partials, more than "
             f"max_partials={limit:,} (backprop needs one per graph edge). Pass a larger "
             f"max_partials= to run it anyway, or use a shallower graph.",
             mode=mode, need=need, limit=limit)
-
-
-def _start(root: Tensor, seed: np.ndarray, mode: str, max_partials: int | None) -> list[Tensor]:
-    """What both slow modes do first: refuse an over-budget graph, give the output its own
-    gradient (the seed) where backprop would, and list the nodes, inputs first."""
-    if root._ctx is None:  # the output is a leaf: its gradient is the seed, nothing to walk
-        _store_grad(root, seed, owned=False)
-        return []
-    _check_budget(root, mode, max_partials)
     if root._retain:
         _store_grad(root, seed, owned=False)
-    return _postorder(root)
+    return order, plan
 
 
 def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
           max_partials: int | None = None) -> None:
     """Gradients by walking every output-to-leaf path, one leaf at a time, reusing nothing."""
-    order = _start(root, seed, "naive", max_partials)
-    for target in _targets(order, root):
-        above = _above(target, order)
+    order, plan = _start(root, seed, "naive", max_partials)
+    for target, above in plan:
         total = None
         stack = [(root, seed)]
         while stack:
             node, g = stack.pop()
             fn = node._ctx
             for i, p in enumerate(fn.parents):
-                if not (p is target or p in above) or not p._rg:
+                if not (p is target or p in above):  # only edges on a path to the target
                     continue
                 pg = fn.vjp(g, i)  # recomputed for every path through this edge
                 if pg.shape != p.data.shape:
@@ -162,9 +165,8 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
 def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
             max_partials: int | None = None) -> None:
     """Gradients by forward mode: for each scalar input, push a unit tangent up to the output."""
-    order = _start(root, seed, "forward", max_partials)
-    for target in _targets(order, root):
-        above_set = _above(target, order)
+    order, plan = _start(root, seed, "forward", max_partials)
+    for target, above_set in plan:
         above = [n for n in order if n in above_set]  # inputs before consumers
         grad = np.zeros(target.shape, dtype=np.result_type(target.data.dtype, seed.dtype))
         for j in np.ndindex(*target.shape):
@@ -174,7 +176,7 @@ def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
                 fn = node._ctx
                 t = None
                 for i, p in enumerate(fn.parents):
-                    if p in tangent and p._rg:
+                    if p in tangent:
                         pt = fn.jvp_(tangent[p], i)
                         t = pt if t is None else t + pt
                 if t.shape != node.data.shape:
