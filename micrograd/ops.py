@@ -390,6 +390,21 @@ class Min(Max):
     reduce = staticmethod(np.min)
 
 
+def shifted_exp(x: np.ndarray, axis: Any) -> tuple[np.ndarray, ...]:
+    """(m, x - m, e^(x - m), Σ e^(x - m)) over axis, m the max there (dims kept).
+
+    Softmax and log-sum-exp do not change when x is shifted, and after the shift the
+    largest exponent is e⁰ = 1, so nothing overflows. A row whose max is not finite
+    (all -inf, say) is left unshifted, so that log-sum-exp gives -inf there, not nan.
+    """
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: empty axes are fine
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    shifted = x - m
+    e = np.exp(shifted)
+    return m, shifted, e, e.sum(axis=axis, keepdims=True)
+
+
 class LogSumExp(Function):
     """z = log Σ eˣ over axis (shifted by the max, so it never overflows);  ∂z/∂x = softmax(x)"""
     name = "logsumexp"
@@ -397,10 +412,7 @@ class LogSumExp(Function):
     def forward(self, x, axis=None, keepdims=False):
         axes = _norm_axes(axis, x.ndim)
         self.axes, self.keepdims = axes, keepdims
-        m = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
-        m = np.where(np.isfinite(m), m, 0)
-        e = np.exp(x - m)
-        s = e.sum(axis=axes, keepdims=True)
+        m, _, e, s = shifted_exp(x, axes)
         self.softmax = e / s
         z = np.log(s) + m
         return z if keepdims else np.squeeze(z, axis=axes)
@@ -412,18 +424,14 @@ class LogSumExp(Function):
         return (t * self.softmax).sum(axis=self.axes, keepdims=self.keepdims)
 
 
-def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
 class Softmax(Function):
     """zᵢ = e^xᵢ / Σⱼ e^xⱼ;  ∂L/∂x = z ⊙ (g - Σ g ⊙ z)  (the Jacobian diag(z) - z zᵀ is symmetric)"""
     name = "softmax"
 
     def forward(self, x, axis=-1):
         self.axis = axis
-        self.z = _softmax(x, axis) if x.size else x.copy()
+        _, _, e, s = shifted_exp(x, axis)
+        self.z = e / s
         return self.z
 
     def backward(self, g, i):
@@ -439,12 +447,7 @@ class LogSoftmax(Function):
 
     def forward(self, x, axis=-1):
         self.axis = axis
-        if x.size == 0:
-            self.softmax = x.copy()
-            return x.copy()
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=axis, keepdims=True)
+        _, shifted, e, s = shifted_exp(x, axis)
         self.softmax = e / s
         return shifted - np.log(s)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..data import DataError
 from ..engine import Function, ShapeError, Tensor
-from ..ops import LogSoftmax, Softmax
+from ..ops import log_softmax, shifted_exp, softmax
 
 __all__ = ["Linear", "linear", "CrossEntropy", "cross_entropy", "mse_loss", "softmax", "log_softmax", "accuracy",
            "one_hot", "target_matrix"]
@@ -127,9 +127,7 @@ class CrossEntropy(Function):
     def forward(self, z, labels=None, targets=None, reduction="mean"):
         """Targets are either integer `labels` (one per row) or a `targets` matrix of rows."""
         self.reduction = reduction
-        shifted = z - z.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
+        _, shifted, e, s = shifted_exp(z, 1)
         p = e / s
         if labels is not None:
             # Picking the label's entry costs less than multiplying by a one-hot matrix.
@@ -188,16 +186,6 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if reduction == "none":
         return sq
     return sq.mean() if reduction == "mean" else sq.sum()
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """ŷᵢ = e^xᵢ / Σⱼ e^xⱼ along axis."""
-    return Softmax.apply(x if isinstance(x, Tensor) else Tensor(x), axis=axis)
-
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log ŷᵢ = xᵢ - log Σⱼ e^xⱼ along axis."""
-    return LogSoftmax.apply(x if isinstance(x, Tensor) else Tensor(x), axis=axis)
 
 
 def accuracy(logits: Any, targets: Any) -> float:
