@@ -390,15 +390,19 @@ class Min(Max):
     reduce = staticmethod(np.min)
 
 
-def shifted_exp(x: np.ndarray, axis: Any) -> tuple[np.ndarray, ...]:
+def shifted_exp(x: np.ndarray, axis: Any, finite_max: bool = False) -> tuple[np.ndarray, ...]:
     """(m, x - m, e^(x - m), Σ e^(x - m)) over axis, m the max there (dims kept).
 
     Softmax and log-sum-exp do not change when x is shifted, and after the shift the
-    largest exponent is e⁰ = 1, so nothing overflows. A row whose max is not finite
-    (all -inf, say) is left unshifted, so that log-sum-exp gives -inf there, not nan.
+    largest exponent is e⁰ = 1, so nothing overflows. With finite_max, a row whose max
+    is not finite (all -inf, say) is left unshifted, so that log-sum-exp gives -inf
+    there instead of nan (softmax has no value there either way).
     """
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: empty axes are fine
-    if not np.isfinite(m).all():
+    if x.size:
+        m = x.max(axis=axis, keepdims=True)
+    else:  # numpy's max has no value for an empty axis unless given a floor
+        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    if finite_max:
         m = np.where(np.isfinite(m), m, 0)
     shifted = x - m
     e = np.exp(shifted)
@@ -412,7 +416,7 @@ class LogSumExp(Function):
     def forward(self, x, axis=None, keepdims=False):
         axes = _norm_axes(axis, x.ndim)
         self.axes, self.keepdims = axes, keepdims
-        m, _, e, s = shifted_exp(x, axes)
+        m, _, e, s = shifted_exp(x, axes, finite_max=True)
         self.softmax = e / s
         z = np.log(s) + m
         return z if keepdims else np.squeeze(z, axis=axes)
