@@ -31,8 +31,9 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .counting import count_ops
-from .engine import MicrogradError, Tensor
+from .engine import Tensor
 from .modes import DEFAULT_MAX_PARTIALS, BudgetError
+from .plots import pyplot, save_figure
 
 __all__ = ["MODELS", "MODES", "Model", "build_model", "closed_form", "run_compare",
            "format_table", "plot_compare", "parse_depths", "add_compare_parser", "cmd_compare"]
@@ -336,18 +337,6 @@ def _summary(rows: list[dict[str, Any]]) -> str:
             f"{trend}.")
 
 
-def _need_pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise MicrogradError(
-            "plotting needs matplotlib, which is not installed: pip install micrograd[plot]"
-        ) from None
-    return plt
-
-
 _STYLE = {"backprop": dict(color="#1f77b4", marker="o"),
           "naive": dict(color="#d62728", marker="s"),
           "forward": dict(color="#2ca02c", marker="^")}
@@ -357,7 +346,7 @@ def plot_compare(rows: list[dict[str, Any]], path: Any, title: str | None = None
     """Write a figure to `path`: partials per mode against depth (log y; the closed forms
     drawn over the measurements as black dotted lines; a skipped mode's estimate as hollow
     markers), then one panel per slow mode with its partials divided by backprop's."""
-    plt = _need_pyplot()
+    plt = pyplot()
     if not rows:
         raise ValueError("plot_compare: no rows to plot")
     modes = [m for m in MODES if m in rows[0]]
@@ -412,11 +401,7 @@ def plot_compare(rows: list[dict[str, Any]], path: Any, title: str | None = None
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlim(min(depths) - 0.5, max(depths) + 0.5)
     fig.suptitle(title or f"{rows[0]['model']}: {rows[0]['description']}", fontsize=10)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _plain(x: Any) -> Any:
@@ -488,8 +473,8 @@ def add_compare_parser(sub: Any) -> argparse.ArgumentParser:
 def cmd_compare(args: argparse.Namespace) -> int:
     if args.plot:
         try:
-            _need_pyplot()  # fail before the work, not after
-        except MicrogradError as e:
+            pyplot()  # fail before the work, not after
+        except ImportError as e:
             print(f"micrograd compare: {e}", file=sys.stderr)
             return 1
     try:

@@ -1,7 +1,7 @@
 """Check backward() against central finite differences."""
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 

@@ -65,7 +65,7 @@ def test_plot_without_matplotlib_says_how_to_install(monkeypatch, tmp_path, caps
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
     code = main(["compare", "--depth", "1", "--plot", str(tmp_path / "x.png")])
     assert code == 1
-    assert "pip install micrograd[plot]" in capsys.readouterr().err
+    assert "pip install 'micrograd[plot]'" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
 
 

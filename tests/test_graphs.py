@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import micrograd as mg
 from micrograd import Function, GraphReleasedError, Tensor
 from micrograd.engine import _observers
 
