@@ -104,20 +104,21 @@ def detect_anomaly() -> Iterator[None]:
         _observers.remove(checker)
 
 
-def _describe_inputs(arrays: Sequence[np.ndarray]) -> str:
-    parts = []
-    for a in arrays:
-        a = np.asarray(a)
-        bad = "" if a.dtype.kind not in "fc" or np.isfinite(a).all() else " (already non-finite)"
-        parts.append(f"{a.shape} {a.dtype}{bad}")
-    return ", ".join(parts)
-
-
 def _nonfinite(a: Any) -> str | None:
+    """"nan" or "inf" if the array holds one (nan first), else None."""
     a = np.asarray(a)
     if a.dtype.kind not in "fc" or np.isfinite(a).all():
         return None
     return "nan" if np.isnan(a).any() else "inf"
+
+
+def _describe_inputs(arrays: Sequence[np.ndarray]) -> str:
+    parts = []
+    for a in arrays:
+        a = np.asarray(a)
+        bad = "" if _nonfinite(a) is None else " (already non-finite)"
+        parts.append(f"{a.shape} {a.dtype}{bad}")
+    return ", ".join(parts)
 
 
 class _AnomalyChecker:
