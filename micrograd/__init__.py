@@ -1,6 +1,7 @@
 """micrograd: a tensor autograd engine on numpy that you can read in an afternoon."""
-from .engine import (AnomalyError, Function, GraphReleasedError, MicrogradError, ShapeError,
-                     Tensor, detect_anomaly, enable_grad, is_grad_enabled, no_grad)
+from .engine import (AnomalyError, DTypeError, Function, GraphReleasedError, InplaceError,
+                     MicrogradError, ShapeError, Tensor, detect_anomaly, enable_grad, from_numpy,
+                     is_grad_enabled, no_grad, observe)
 from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .ops import (clip, concatenate, exp, log, log_softmax, logsumexp, matmul, maximum, minimum,
                   relu, sigmoid, softmax, sqrt, stack, tanh, where)
@@ -15,7 +16,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "MicrogradError", "ShapeError", "GraphReleasedError", "AnomalyError",
+    "observe", "from_numpy",
+    "MicrogradError", "ShapeError", "DTypeError", "GraphReleasedError", "AnomalyError",
+    "InplaceError",
     "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "randn", "rand", "arange",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "clip",
     "softmax", "log_softmax", "logsumexp", "concatenate", "stack", "matmul",

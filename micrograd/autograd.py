@@ -9,13 +9,15 @@ with an explicit stack instead of recursion (graphs 100,000 ops deep are fine).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import threading
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .engine import MicrogradError, ShapeError, Tensor
+from .engine import (DTypeError, Function, GraphReleasedError, MicrogradError, ShapeError,
+                     Tensor)
 
-__all__ = ["backward", "unbroadcast", "register_mode"]
+__all__ = ["backward", "unbroadcast", "register_mode", "release"]
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -43,28 +45,88 @@ def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
             "backward: this tensor does not require grad and has no grad_fn; create the "
             "inputs with requires_grad=True (and not inside no_grad()) to get gradients")
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise MicrogradError(
                 f"backward: the output has shape {root.shape}; gradients can be implicitly "
                 "created only for scalar outputs, so pass gradient= (an array of that shape)")
-        return np.array(1, dtype=root.data.dtype).reshape(root.data.shape)  # quicker than np.ones
+        return np.array(1, dtype=root._data.dtype).reshape(root._data.shape)  # quicker than np.ones
     # A copy: the walk may hand this array on as a .grad, and it stays the caller's.
-    g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
-                 dtype=root.data.dtype, copy=True)
+    try:
+        g = np.array(gradient._data if isinstance(gradient, Tensor) else gradient,
+                     dtype=root._data.dtype, copy=True)
+    except (ValueError, TypeError):
+        raise DTypeError(f"backward: gradient must be numbers of the output's shape "
+                         f"{root.shape}, got {gradient!r:.80}") from None
     if g.shape != root.shape:
         raise ShapeError(f"backward: gradient has shape {g.shape} but the output has shape {root.shape}")
     return g
 
 
+# Two threads' backward() may meet in one shared leaf: its .grad += g is one
+# read-modify-write, so accumulation is serialised.
+_grad_lock = threading.Lock()
+
+
 def _store_grad(t: Tensor, g: np.ndarray, owned: bool) -> None:
     """Accumulate g into t.grad. `owned` says no one else holds g, so it need not be copied."""
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+    if g.dtype != t._data.dtype:
+        g = g.astype(t._data.dtype)
         owned = True
-    if t.grad is None:
-        t.grad = g if owned and type(g) is np.ndarray else np.array(g, copy=True)
-    else:
-        t.grad += g
+    with _grad_lock:
+        if t.grad is None:
+            t.grad = g if owned and type(g) is np.ndarray else np.array(g, copy=True)
+        else:
+            t.grad += g
+
+
+class ReleasedTensor(Tensor):
+    """What the graph keeps of a large intermediate after backward() freed the graph:
+    its name, shape, dtype and the op that made it, not its values."""
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> np.ndarray:
+        raise GraphReleasedError(
+            f"this intermediate's values ({self.shape} {self.dtype}) were freed by "
+            "backward(); pass retain_graph=True to keep them, or hold the tensor itself")
+
+
+# An intermediate smaller than this costs no more to keep than its stand-in would.
+_KEEP_BYTES = 1024
+
+
+def _stand_in(t: Tensor) -> Tensor:
+    s = ReleasedTensor.__new__(ReleasedTensor)
+    # A zero-strided array: shape and dtype for the drawing, no memory.
+    s._data = np.broadcast_to(np.zeros((), dtype=t._data.dtype), t._data.shape)
+    s.grad, s.name, s._ctx, s._rg, s._retain, s._ver = None, t.name, t._ctx, t._rg, False, t._ver
+    return s
+
+
+def release(fns: Iterable[Function]) -> None:
+    """Free what the ops of a finished backward() hold: their saved buffers, and the
+    large intermediate tensors they point to (replaced by shape-only stand-ins), so a
+    kept loss tensor does not keep every activation alive."""
+    stand_ins: dict[Tensor, Tensor] = {}
+    for fn in fns:
+        fn.__dict__.clear()
+        fn.released = True
+        parents = fn.parents
+        for p in parents:
+            if p._ctx is not None and p._data.nbytes > _KEEP_BYTES and type(p) is Tensor:
+                break
+        else:
+            continue
+        new = []
+        for p in parents:
+            if p._ctx is not None and p._data.nbytes > _KEEP_BYTES and type(p) is Tensor:
+                s = stand_ins.get(p)
+                if s is None:
+                    s = stand_ins[p] = _stand_in(p)
+                p = s
+            new.append(p)
+        fn.parents = tuple(new)
 
 
 def _consumer_counts(root: Tensor) -> dict[Tensor, int]:
@@ -106,6 +168,7 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
             _store_grad(node, g, owned=fn is None and node not in shared)
             if fn is None:
                 continue
+        fn.check(node)
         g_free = node not in shared
         i = -1
         for p in fn.parents:
@@ -113,8 +176,8 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
             if not p._rg:
                 continue
             pg = fn.vjp(g, i)
-            if pg.shape != p.data.shape:
-                pg = unbroadcast(pg, p.data.shape)
+            if pg.shape != p._data.shape:
+                pg = unbroadcast(pg, p._data.shape)
             if p in grads:
                 grads[p] = grads[p] + pg
                 shared.discard(p)
@@ -129,9 +192,8 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
             counts[p] = n
             if n == 0:
                 ready.append(p)
-        if not retain_graph:
-            fn.__dict__.clear()  # fn.release(), inlined: this loop is the hot path
-            fn.released = True
+    if not retain_graph:
+        release([root._ctx] + [p._ctx for p in counts if p._ctx is not None])
 
 
 _MODES: dict[str, Callable[..., None]] = {}

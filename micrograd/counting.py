@@ -1,9 +1,9 @@
 """Count the work really done: forward ops, local partials and their flops.
 
-`count_ops()` registers an observer at the engine's dispatch points
-(`Function.apply`, `Function.vjp`, `Function.jvp_`), so every number comes from
-the computation as it runs, never from a formula. With no counter active the
-engine pays one empty-list test per op.
+`count_ops()` observes the engine's dispatch points (`Function.apply`,
+`Function.vjp`, `Function.jvp_`) through `engine.observe`, so every number comes
+from the computation as it runs, never from a formula. A counter sees only its
+own thread's ops inside its own block; blocks nest, each counting exactly its block.
 """
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import engine
-from .engine import Function
+from .engine import Function, observe
 
 __all__ = ["OpCounts", "count_ops"]
 
@@ -49,8 +48,8 @@ class OpCounts:
 
     # -- observer protocol (called by the engine) ---------------------------------
     def on_forward(self, fn: Function, parents: tuple, out: Any) -> None:
-        n_in = max((p.data.size for p in parents), default=0)
-        f = fn.flops(out.data.size, n_in)
+        n_in = max((p._data.size for p in parents), default=0)
+        f = fn.flops(out._data.size, n_in)
         self.forward += 1
         self.forward_flops += f
         stats = self.by_op[fn.name]
@@ -100,9 +99,5 @@ def count_ops() -> Iterator[OpCounts]:
     ...     loss.backward()
     >>> c.partials
     """
-    counts = OpCounts()
-    engine._observers.append(counts)
-    try:
+    with observe(OpCounts()) as counts:
         yield counts
-    finally:
-        engine._observers.remove(counts)

@@ -29,8 +29,7 @@ def as_generator(seed: int | np.random.Generator | None = None,
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
     """A tensor holding a copy of `data`."""
-    arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype, copy=True)
-    return Tensor(arr, requires_grad=requires_grad, name=name)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
 def full(*shape: Any, fill_value: float, dtype: Any = np.float64, requires_grad: bool = False,

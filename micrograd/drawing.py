@@ -31,6 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .autograd import ReleasedTensor
 from .engine import Function, MicrogradError, Tensor
 
 try:  # the Python package is optional: without it we return a stand-in with .source
@@ -162,8 +163,8 @@ def summarize(a: Any) -> str:
 
 
 def _shape_text(t: Tensor) -> str:
-    shape = "scalar" if t.data.ndim == 0 else str(tuple(int(n) for n in t.shape))
-    return f"{shape} {t.data.dtype}"
+    shape = "scalar" if t.ndim == 0 else str(tuple(int(n) for n in t.shape))
+    return f"{shape} {t.dtype}"
 
 
 # --------------------------------------------------------------------------- traversal
@@ -467,17 +468,19 @@ def draw(tensor: Tensor, *, rankdir: str = "LR", show_values: bool = False,
             first = t.name
         else:
             first = {"output": "output", "param": "parameter", "input": "input"}.get(role)
-        if role == "input" and t.data.ndim == 0 and not show_values:
+        if role == "input" and t.ndim == 0 and not show_values:
             # a lifted Python number: its value says more than any name
             first = f"{t.name or 'constant'} = {summarize(t.data)}"
         if first:
             lines.append(first)
         lines.append(_shape_text(t))
         if show_values:
-            lines.append("data " + summarize(t.data))
+            # backward() frees large intermediates; their stand-ins have no values
+            freed = isinstance(t, ReleasedTensor)
+            lines.append("data freed by backward()" if freed else "data " + summarize(t.data))
         if show_grads and t.grad is not None:
             lines.append("grad " + summarize(t.grad))
-        if direction == "backward" and t is root and root._rg and root.data.size == 1:
+        if direction == "backward" and t is root and root._rg and root.size == 1:
             lines.append("gradient starts here: 1")
         pic.nodes[tid[id(t)]] = dict(STYLE[role], label="\n".join(lines))
 

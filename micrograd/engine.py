@@ -16,8 +16,9 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 __all__ = [
-    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
-    "detect_anomaly", "MicrogradError", "ShapeError", "GraphReleasedError", "AnomalyError",
+    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "from_numpy",
+    "detect_anomaly", "observe", "MicrogradError", "ShapeError", "DTypeError",
+    "GraphReleasedError", "AnomalyError", "InplaceError",
 ]
 
 
@@ -27,6 +28,14 @@ class MicrogradError(Exception):
 
 class ShapeError(MicrogradError, ValueError):
     """An op got operands whose shapes do not fit together."""
+
+
+class DTypeError(MicrogradError, TypeError):
+    """An op got data of a dtype it cannot work on."""
+
+
+class InplaceError(MicrogradError, RuntimeError):
+    """An in-place change that would make a gradient wrong: refused now, or found at backward()."""
 
 
 class GraphReleasedError(MicrogradError, RuntimeError):
@@ -39,17 +48,19 @@ class AnomalyError(MicrogradError, FloatingPointError):
 
 # --------------------------------------------------------------------------- grad mode
 
-class _GradMode(threading.local):
-    # Class attributes are the defaults every new thread starts from.
+class _ThreadState(threading.local):
+    """What each thread sets for itself: grad mode and the observers of its own ops.
+    Class attributes are the defaults every new thread starts from."""
     enabled = True
+    observers: tuple = ()  # a tuple, replaced (never mutated) when a block opens or closes
 
 
-_grad_mode = _GradMode()
+_state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
     """True when new ops are recorded in the graph (the default)."""
-    return _grad_mode.enabled
+    return _state.enabled
 
 
 class _SetGradMode:
@@ -60,11 +71,11 @@ class _SetGradMode:
         self._prev: list[bool] = []
 
     def __enter__(self) -> None:
-        self._prev.append(_grad_mode.enabled)
-        _grad_mode.enabled = self.enabled
+        self._prev.append(_state.enabled)
+        _state.enabled = self.enabled
 
     def __exit__(self, *exc: Any) -> None:
-        _grad_mode.enabled = self._prev.pop()
+        _state.enabled = self._prev.pop()
 
     def __call__(self, func: Callable) -> Callable:
         @wraps(func)
@@ -86,22 +97,32 @@ def enable_grad() -> _SetGradMode:
 
 # --------------------------------------------------------------------------- observers
 
-# Objects told about every forward op and every local partial: operation counters
-# (counting.py) and the anomaly checker below. Empty by default, so the hot path
-# pays one truthiness test per op.
-_observers: list = []
+# Objects told about every forward op and every local partial of their own thread:
+# operation counters (counting.py) and the anomaly checker below. Empty by default,
+# so the hot path pays one truthiness test per op.
+
+
+@contextmanager
+def observe(observer: Any) -> Iterator[Any]:
+    """Tell `observer` about every op and local partial this thread runs inside the block.
+
+    The observer has on_forward(fn, parents, out) and on_partial(fn, i, a, b, kind).
+    Blocks nest; leaving one removes exactly its own observer, even after an exception.
+    """
+    _state.observers = _state.observers + (observer,)
+    try:
+        yield observer
+    finally:
+        _state.observers = tuple(o for o in _state.observers if o is not observer)
 
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside this block every op's output and every local partial is checked for
-    nan/inf, and the first one found raises `AnomalyError` naming the op that made it."""
-    checker = _AnomalyChecker()
-    _observers.append(checker)
-    try:
+    nan/inf, and the first one found raises `AnomalyError` naming the op that made it.
+    Only this thread's ops are checked."""
+    with observe(_AnomalyChecker()):
         yield
-    finally:
-        _observers.remove(checker)
 
 
 def _nonfinite(a: Any) -> str | None:
@@ -125,10 +146,10 @@ class _AnomalyChecker:
     """Observer that raises at the first op whose output or partial is not finite."""
 
     def on_forward(self, fn: "Function", parents: Sequence["Tensor"], out: "Tensor") -> None:
-        where = _nonfinite(out.data)
+        where = _nonfinite(out._data)
         if where:
             raise AnomalyError(f"{fn.name}: forward produced {where}; inputs: "
-                               f"{_describe_inputs([t.data for t in parents])}")
+                               f"{_describe_inputs([t._data for t in parents])}")
 
     def on_partial(self, fn: "Function", i: int, g: Any, pg: Any, kind: str) -> None:
         where = _nonfinite(pg)
@@ -137,7 +158,44 @@ class _AnomalyChecker:
             raise AnomalyError(
                 f"{fn.name}: the local partial ({kind}) for input {i} produced {where} "
                 f"(incoming gradient {upstream}, shape {np.shape(g)}); "
-                f"op inputs: {_describe_inputs([p.data for p in fn.parents])}")
+                f"op inputs: {_describe_inputs([p._data for p in fn.parents])}")
+
+
+def _op_error(name: str, e: Exception, parents: Sequence["Tensor"]) -> Exception:
+    """numpy's error from a forward, as ours: it names the op and the input shapes.
+    numpy's ValueErrors here are shape mismatches, its TypeErrors dtype problems; an
+    IndexError stays one (it ends `for row in t` loops)."""
+    msg = f"{name}: {str(e).removeprefix(f'{name}: ')}"
+    shapes = ", ".join(str(p._data.shape) for p in parents)
+    if isinstance(e, IndexError):
+        return IndexError(f"{msg} (input shapes: {shapes})")
+    if isinstance(e, ValueError):
+        return ShapeError(f"{msg} (input shapes: {shapes})")
+    dtypes = ", ".join(str(p._data.dtype) for p in parents)
+    return DTypeError(f"{msg} (input dtypes: {dtypes})")
+
+
+def _view_counter(data: np.ndarray, parents: Sequence["Tensor"]) -> list:
+    """The version counter of the input whose memory `data` views, marked as shared;
+    a new one if it views none of them."""
+    for p in parents:
+        if np.may_share_memory(data, p._data):
+            p._ver[1] = True
+            return p._ver
+    return [0, False]
+
+
+def _describe(t: "Tensor") -> str:
+    return f"{t.name + ' ' if t.name else ''}of shape {t.shape}"
+
+
+def _raise_modified(fn: "Function", what: str, then: int, now: int) -> None:
+    raise InplaceError(
+        f"{fn.name}: one of the tensors needed for its gradient, {what}, was changed by "
+        f"an in-place operation after the forward pass (version {then} then, {now} now), "
+        "so backward() would compute a wrong gradient. Do the in-place update after "
+        "backward(), or use the out-of-place form (x = x + y) or x.clone() before changing it")
+
 
 
 # --------------------------------------------------------------------------- Function
@@ -153,9 +211,9 @@ class Function:
     ∂out/∂input_i; then backward is g * partial and jvp is t * partial.
     """
 
-    # `parents` lives in a slot so that release() can drop every saved buffer by
-    # clearing __dict__ while the graph itself stays drawable.
-    __slots__ = ("parents", "__dict__")
+    # `parents` and `versions` live in slots so that release() can drop every saved
+    # buffer by clearing __dict__ while the graph itself stays drawable.
+    __slots__ = ("parents", "versions", "__dict__")
     name = "op"
     released = False
     elementwise = False  # set for subclasses that define partial() and not backward()
@@ -195,58 +253,73 @@ class Function:
         fn = cls.__new__(cls)
         try:
             if len(parents) == 1:
-                data = fn.forward(parents[0].data, **kwargs)
+                data = fn.forward(parents[0]._data, **kwargs)
             else:
-                data = fn.forward(*[p.data for p in parents], **kwargs)
+                data = fn.forward(*[p._data for p in parents], **kwargs)
         except (ValueError, IndexError, TypeError) as e:
-            # Name the op and the shapes; numpy's ValueErrors here are shape mismatches,
-            # the other kinds keep their type (an IndexError must stay one: it ends loops).
-            shapes = ", ".join(str(p.data.shape) for p in parents)
-            msg = str(e).removeprefix(f"{cls.name}: ")  # numpy may name the op already
-            kind = ShapeError if isinstance(e, ValueError) else type(e)
-            raise kind(f"{cls.name}: {msg} (input shapes: {shapes})") from None
+            raise _op_error(cls.name, e, parents) from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = Tensor.__new__(Tensor)
-        out.data = data
+        out._data = data
         out.grad = out.name = out._ctx = None
         out._retain = out._rg = False
-        if _grad_mode.enabled:
+        if data.base is None:
+            out._ver = [0, False]
+        else:  # a view of an input (reshape, transpose, x[i]): one storage, one counter
+            out._ver = _view_counter(data, parents)
+        st = _state
+        if st.enabled:
             for p in parents:
                 if p._rg:
+                    if data.dtype.kind == "c":
+                        raise DTypeError(f"{cls.name}: its result is complex, and autograd "
+                                         "does not do complex gradients (they need "
+                                         "conjugates); keep tensors that require grad real")
                     out._rg = True
                     fn.parents = parents
+                    # What backward() checks: the inputs and the output as they were now.
+                    fn.versions = [q._ver[0] for q in parents]
+                    fn.versions.append(out._ver[0])
                     out._ctx = fn
                     break
-        if _observers:
-            for obs in _observers:
+        if st.observers:
+            for obs in st.observers:
                 obs.on_forward(fn, parents, out)
         return out
 
     # -- the single points every local partial goes through --------------------
-    def vjp(self, g: np.ndarray, i: int) -> np.ndarray:
-        """g · ∂out/∂input_i, with released-graph, counting and anomaly checks."""
+    def check(self, out: "Tensor") -> None:
+        """Refuse to differentiate if the op's output or inputs were freed or changed in
+        place since the forward: the saved values would give a wrong partial."""
         if self.released:
             raise GraphReleasedError(
                 f"{self.name}: trying to backward through the graph a second time, but its "
                 "saved buffers were freed by the first backward(); pass retain_graph=True "
                 "to the first backward() if you need to call it again")
+        versions = self.versions
+        if out._ver[0] != versions[-1]:
+            _raise_modified(self, "its output", versions[-1], out._ver[0])
+        i = 0
+        for p in self.parents:
+            if p._ver[0] != versions[i]:
+                _raise_modified(self, f"input {i} ({_describe(p)})", versions[i], p._ver[0])
+            i += 1
+
+    def vjp(self, g: np.ndarray, i: int) -> np.ndarray:
+        """g · ∂out/∂input_i through the observers (counting, anomaly checks)."""
         # Elementwise ops skip the backward() frame: this is the hot path.
         pg = g * self.partial(i) if self.elementwise else self.backward(g, i)
-        if _observers:
-            for obs in _observers:
+        if _state.observers:
+            for obs in _state.observers:
                 obs.on_partial(self, i, g, pg, "vjp")
         return pg
 
     def jvp_(self, t: np.ndarray, i: int) -> np.ndarray:
-        """∂out/∂input_i · t, with the same checks as `vjp`."""
-        if self.released:
-            raise GraphReleasedError(
-                f"{self.name}: the graph's saved buffers were freed by backward(); "
-                "pass retain_graph=True to keep them")
+        """∂out/∂input_i · t, through the same observers as `vjp`."""
         pt = self.jvp(t, i)
-        if _observers:
-            for obs in _observers:
+        if _state.observers:
+            for obs in _state.observers:
                 obs.on_partial(self, i, t, pt, "jvp")
         return pt
 
@@ -256,37 +329,77 @@ class Function:
 
 # --------------------------------------------------------------------------- Tensor
 
-def _as_array(data: Any, dtype: Any) -> np.ndarray:
+def _as_array(data: Any, dtype: Any, copy: bool = True) -> np.ndarray:
+    """The tensor's own copy of `data` (a view of it with copy=False), checked to be numbers."""
     if isinstance(data, Tensor):
-        data = data.data
-    arr = np.asarray(data, dtype=dtype)
+        data = data._data
+    try:
+        arr = np.array(data, dtype=dtype, copy=copy or None)
+    except (ValueError, TypeError) as e:
+        if "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise ShapeError("Tensor: nested lists of different lengths (ragged) cannot make a "
+                             "tensor; every row must have the same length") from None
+        raise DTypeError(f"Tensor: cannot make a tensor of {type(data).__name__} data "
+                         f"with dtype={dtype!r}: {e}") from None
     if arr.dtype.kind not in "fcbiu":
-        raise TypeError(f"Tensor: cannot hold data of dtype {arr.dtype} (numbers only)")
+        raise DTypeError(f"Tensor: cannot hold data of dtype {arr.dtype} (numbers only)")
     return arr
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 class Tensor:
     """An n-dimensional array that remembers the op that made it.
 
-    Tensor(data, requires_grad=False, dtype=None, name=None). Python numbers and
-    lists become float64 unless they are integers or booleans; numpy arrays keep
-    their dtype. Only floating tensors may require gradients.
+    Tensor(data, requires_grad=False, dtype=None, name=None) copies `data`, as
+    torch.tensor does (`from_numpy` shares instead). Python numbers and lists become
+    float64 unless they are integers or booleans; numpy arrays keep their dtype.
+    Only floating tensors may require gradients.
     """
 
-    __slots__ = ("data", "grad", "name", "_rg", "_ctx", "_retain", "__weakref__")
+    __slots__ = ("_data", "grad", "name", "_rg", "_ctx", "_retain", "_ver", "__weakref__")
     # numpy defers to our reflected operators instead of broadcasting over objects.
     __array_ufunc__ = None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None):
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
         self.grad: np.ndarray | None = None
         self.name = name
         self._ctx: Function | None = None
         self._retain = False
         self._rg = False
+        # The storage's version counter [version, shared]: bumped by every in-place
+        # change; `shared` marks memory that another tensor or the caller also sees.
+        self._ver = [0, False]
         if requires_grad:
             self.requires_grad = True
+
+    # -- values and their versions ------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The values, as a read-only numpy view: change them through the tensor
+        (t[...] = v, t.copy_(a), t -= x under no_grad) so that the change is counted."""
+        return _read_only(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """Replace the values (a copy of `value`); counts as an in-place change."""
+        arr = _as_array(value, None)
+        if self._rg and arr.dtype.kind != "f":
+            raise DTypeError(f"data: a tensor that requires grad needs floating-point values, "
+                             f"got dtype {arr.dtype}")
+        self._data = arr
+        self._ver[0] += 1
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes the storage has had (PyTorch's `t._version`)."""
+        return self._ver[0]
 
     # -- grad bookkeeping -------------------------------------------------------
     @property
@@ -295,10 +408,12 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if value and self.data.dtype.kind not in "fc":
-            raise TypeError(
-                f"Tensor: only floating-point tensors can require gradients, got dtype "
-                f"{self.data.dtype}; convert first, e.g. Tensor(x, dtype=float)")
+        if value and self._data.dtype.kind != "f":
+            what = ("complex tensors are not supported by autograd (their gradients need "
+                    "conjugates)" if self._data.dtype.kind == "c" else
+                    "only floating-point tensors can require gradients")
+            raise DTypeError(f"Tensor: {what}, got dtype {self._data.dtype}; convert first, "
+                             "e.g. Tensor(x, dtype=float)")
         if not value and self._ctx is not None:
             raise MicrogradError("requires_grad can only be turned off on leaves; use detach()")
         self._rg = bool(value)
@@ -322,8 +437,17 @@ class Tensor:
         return self
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor(self.data)
+        """The same storage (and version counter), cut from the graph, as in PyTorch."""
+        t = Tensor.__new__(Tensor)
+        t._data, t._ver = self._data, self._ver
+        t.grad = t.name = t._ctx = None
+        t._retain = t._rg = False
+        self._ver[1] = True
+        return t
+
+    def clone(self) -> "Tensor":
+        """A copy with its own storage, in the graph: ∂clone/∂x = 1."""
+        return _ops.Cast.apply(self, dtype=self._data.dtype)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -337,53 +461,166 @@ class Tensor:
         """
         _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
 
+    # -- in-place ops ---------------------------------------------------------------
+    def _inplace(self, op: type, other: Any = None, **kwargs: Any) -> "Tensor":
+        """self ← op(self, other), counted by the version counter.
+
+        Not recorded (grad mode off, or nothing involved requires grad): the result is
+        written straight into the storage, so views and from_numpy arrays see it.
+        Recorded: the op joins the graph with the old value as its input, and the
+        tensor takes the result as new storage; the old storage stays with the graph
+        that saved it, so nothing recorded before is changed under its feet."""
+        name = op.name + "_"
+        other_rg = isinstance(other, Tensor) and other._rg
+        if not (_state.enabled and (self._rg or other_rg)):
+            self._write(name, op, other, kwargs)
+            self._ver[0] += 1
+            return self
+        if self._ctx is None and self._rg:
+            raise InplaceError(
+                f"{name}: a leaf tensor that requires grad ({_describe(self)}) cannot be "
+                "changed in place while gradients are recorded; update it inside "
+                "`with micrograd.no_grad():`, or use the out-of-place form")
+        if self._ver[1]:
+            raise InplaceError(
+                f"{name}: this tensor ({_describe(self)}) shares its memory with another "
+                "(a view, detach() or from_numpy), so a recorded in-place change would "
+                "leave the other with values its graph does not explain; use the "
+                "out-of-place form, or clone() first")
+        out = op.apply(self, *(() if other is None else (_lift(other, self),)), **kwargs)
+        result = out._data
+        if result.shape != self._data.shape:
+            raise ShapeError(f"{name}: the result has shape {result.shape} but the tensor "
+                             f"changed in place has shape {self._data.shape}; in-place ops "
+                             "cannot change a tensor's shape")
+        if result.dtype != self._data.dtype:
+            _check_cast(name, result.dtype, self._data.dtype)
+            result = result.astype(self._data.dtype)
+        fn = out._ctx
+        old = Tensor.__new__(Tensor)  # the value before, as the graph's input
+        old._data, old._ctx, old._rg, old.name = self._data, self._ctx, self._rg, self.name
+        old.grad, old._retain, old._ver = None, False, [self._ver[0], False]
+        fn.parents = (old,) + fn.parents[1:]
+        self._data, self._ctx, self._rg = result, fn, True
+        self._ver[0] += 1
+        fn.versions[-1] = self._ver[0]
+        return self
+
+    def _write(self, name: str, op: type, other: Any, kwargs: dict) -> None:
+        """op(self, other) computed straight into the storage (numpy's out=): no copy."""
+        a = self._data
+        b = other._data if isinstance(other, Tensor) else other
+        try:
+            if op is _ops.SetItem:
+                b = np.asarray(b)
+                _check_cast(name, b.dtype, a.dtype)
+                a[kwargs["index"]] = b
+            elif op is _ops.Clip:
+                np.clip(a, kwargs["lo"], kwargs["hi"], out=a)
+            else:
+                _UFUNCS[op](a, b, out=a, casting="same_kind")
+        except ValueError as e:
+            if "read-only" in str(e):
+                raise InplaceError(f"{name}: this tensor's memory is read-only (a broadcast "
+                                   "view, or a read-only array given to from_numpy); clone() "
+                                   "it first") from None
+            raise ShapeError(f"{name}: {e} (the tensor changed in place has shape {a.shape}, "
+                             f"the operand {np.shape(b)}; in-place ops cannot change a "
+                             "tensor's shape)") from None
+        except TypeError as e:
+            raise DTypeError(f"{name}: {e} (the tensor has dtype {a.dtype})") from None
+
+    def add_(self, other: Any) -> "Tensor":
+        return self._inplace(_ops.Add, other)
+
+    def sub_(self, other: Any) -> "Tensor":
+        return self._inplace(_ops.Sub, other)
+
+    def mul_(self, other: Any) -> "Tensor":
+        return self._inplace(_ops.Mul, other)
+
+    def div_(self, other: Any) -> "Tensor":
+        return self._inplace(_ops.Div, other)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
+        return self._inplace(_ops.Clip, lo=min, hi=max)
+
+    clip_ = clamp_
+
+    def copy_(self, src: Any) -> "Tensor":
+        """Write src's values (broadcast to this shape) into this tensor."""
+        return self._inplace(_ops.SetItem, src, index=Ellipsis)
+
+    def fill_(self, value: Any) -> "Tensor":
+        return self.copy_(value)
+
+    def zero_(self) -> "Tensor":
+        return self.copy_(0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """t[index] = value, in place; differentiable when value requires grad."""
+        self._inplace(_ops.SetItem, value, index=_plain_index(index))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
     # -- array-like ---------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data)
 
     def item(self) -> float:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ShapeError(f"item: only a tensor with one element can become a Python number, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        """The values as a read-only numpy view (change them through the tensor)."""
+        if self._rg:
+            raise MicrogradError("numpy: can't call numpy() on a tensor that requires grad; "
+                                 "use t.detach().numpy() instead")
+        return _read_only(self._data)
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        # np.array(t) must not hand out the tensor's own buffer when a copy is asked for.
-        return np.array(self.data, dtype=dtype, copy=copy)
+        # np.array(t) copies; np.asarray(t) may share, but only read-only: a write must
+        # go through the tensor, where the version counter sees it.
+        if copy:
+            return np.array(self._data, dtype=dtype, copy=True)
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a if a is not self._data else _read_only(a)
 
     def __iter__(self) -> Iterator["Tensor"]:
         """The rows (entries along axis 0), each a tensor in the graph, as in PyTorch."""
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+        return (self[i] for i in range(len(self._data)))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, threshold=20,
+        body = np.array2string(self._data, separator=", ", precision=4, threshold=20,
                                prefix="Tensor(")
         extra = ""
-        if self.data.dtype != np.float64:
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype != np.float64:
+            extra += f", dtype={self._data.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name}>"
         elif self._rg:
@@ -443,22 +680,22 @@ class Tensor:
 
     # Comparisons give boolean tensors outside the graph, as in numpy and PyTorch.
     def __lt__(self, other: Any) -> "Tensor":
-        return Tensor(self.data < _raw(other))
+        return Tensor(self._data < _raw(other))
 
     def __le__(self, other: Any) -> "Tensor":
-        return Tensor(self.data <= _raw(other))
+        return Tensor(self._data <= _raw(other))
 
     def __gt__(self, other: Any) -> "Tensor":
-        return Tensor(self.data > _raw(other))
+        return Tensor(self._data > _raw(other))
 
     def __ge__(self, other: Any) -> "Tensor":
-        return Tensor(self.data >= _raw(other))
+        return Tensor(self._data >= _raw(other))
 
     def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return Tensor(self.data == _raw(other))
+        return Tensor(self._data == _raw(other))
 
     def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return Tensor(self.data != _raw(other))
+        return Tensor(self._data != _raw(other))
 
     def exp(self) -> "Tensor":
         return _ops.Exp.apply(self)
@@ -499,10 +736,10 @@ class Tensor:
         return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: int | None = None) -> "Tensor":
-        return Tensor(self.data.argmax(axis=axis))
+        return Tensor(self._data.argmax(axis=axis))
 
     def argmin(self, axis: int | None = None) -> "Tensor":
-        return Tensor(self.data.argmin(axis=axis))
+        return Tensor(self._data.argmin(axis=axis))
 
     def reshape(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -540,9 +777,33 @@ class Tensor:
         return self.astype(np.float64)
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        return bool(self._data)
 
     __hash__ = object.__hash__
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares `array`'s memory, as torch.from_numpy does: a change made
+    through the tensor shows in the array, and a change to the array shows in the
+    tensor. The engine cannot see the second kind, so change the array only when no
+    recorded graph still needs the old values (Tensor(array) copies instead)."""
+    if not isinstance(array, np.ndarray):
+        raise DTypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}; "
+                         "use micrograd.tensor(data) for other data")
+    t = Tensor.__new__(Tensor)
+    t._data = _as_array(array, None, copy=False)
+    t.grad = t.name = t._ctx = None
+    t._retain = t._rg = False
+    t._ver = [0, True]  # shared with the caller: a recorded in-place change is refused
+    return t
+
+
+def _check_cast(name: str, src: np.dtype, dst: np.dtype) -> None:
+    """In-place results keep the tensor's dtype; refuse a cast that loses the kind
+    (float into int), as PyTorch does."""
+    if not np.can_cast(src, dst, casting="same_kind"):
+        raise DTypeError(f"{name}: a result of dtype {src} cannot be stored in this tensor "
+                         f"of dtype {dst}; convert the tensor first, e.g. t.astype(float)")
 
 
 def _lift(value: Any, like: Tensor) -> Tensor:
@@ -550,13 +811,13 @@ def _lift(value: Any, like: Tensor) -> Tensor:
     so that float32 stays float32 (numpy would make a 0-d array float64)."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (int, float, bool)) and like.data.dtype.kind == "f":
-        return Tensor(np.asarray(value, dtype=like.data.dtype))
+    if isinstance(value, (int, float, bool)) and like._data.dtype.kind == "f":
+        return Tensor(np.asarray(value, dtype=like._data.dtype))
     return Tensor(value)
 
 
 def _raw(value: Any) -> Any:
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 def _plain_index(index: Any) -> Any:
@@ -564,12 +825,15 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):
         return np.asarray(index)
-    return index
+    return index  # arrays stay as given: GetItem and SetItem keep their own copies
 
 
 # ops and autograd need Tensor and Function defined first.
 from . import autograd as _autograd  # noqa: E402
 from . import ops as _ops  # noqa: E402
+
+# The numpy ufunc that computes each in-place arithmetic op into the storage.
+_UFUNCS = {_ops.Add: np.add, _ops.Sub: np.subtract, _ops.Mul: np.multiply, _ops.Div: np.true_divide}

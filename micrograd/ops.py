@@ -15,7 +15,48 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .engine import Function, ShapeError, Tensor, _lift
+from .engine import Function, MicrogradError, ShapeError, Tensor, _lift, is_grad_enabled, no_grad
+
+try:
+    from .engine import DTypeError
+except ImportError:  # older engines: the lead is moving every error class into one module
+    class DTypeError(MicrogradError, TypeError):  # type: ignore[no-redef]
+        """An op got data of a dtype it cannot work on."""
+
+
+# ----------------------------------------------------------------- dtype guards
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    """x itself if floating or complex, else x as float64 (the engine's default float).
+
+    Integer inputs to exp/log/softmax-like ops are promoted as in PyTorch. numpy would
+    pick float16 for 8-bit ints (exp of uint8 12 overflows there) and wrap unsigned ints
+    around before it converts (-|x| of a uint8 is 256 - x)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
+def _refuse_complex(name: str, *arrays: np.ndarray) -> None:
+    """Ops that compare values: complex numbers have no order (numpy's is lexicographic,
+    which is no maximum anyone means), and PyTorch refuses them too."""
+    for a in arrays:
+        if a.dtype.kind == "c":
+            raise DTypeError(
+                f"{name}: complex numbers have no order, so {name} is not defined on a "
+                f"tensor of dtype {a.dtype} (PyTorch refuses it too); apply it to abs() "
+                "or to the real part instead")
+
+
+def _refuse_non_float(name: str, x: np.ndarray) -> None:
+    """softmax/log_softmax want a floating tensor, as in PyTorch."""
+    if x.dtype.kind in "biu":
+        raise DTypeError(
+            f"{name}: needs a floating-point tensor, got dtype {x.dtype} (PyTorch refuses "
+            f"integer and bool input too); convert first: x.astype(float), or x.float()")
+    if x.dtype.kind == "c":
+        raise DTypeError(f"{name}: not defined for complex tensors (got dtype {x.dtype}), "
+                         "as in PyTorch; apply it to a real tensor, e.g. abs() or the real part")
+
 
 # ----------------------------------------------------------------- arithmetic
 
@@ -85,7 +126,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = x^y;  ∂z/∂x = y·x^(y-1), ∂z/∂y = x^y·ln x"""
+    """z = x^y;  ∂z/∂x = y·x^(y-1) (0 where y = 0), ∂z/∂y = x^y·ln x (0 where x = 0 ≤ y)"""
     name = "pow"
 
     def forward(self, x, y):
@@ -95,7 +136,21 @@ class Pow(Function):
 
     def partial(self, i):
         x, y = self.x, self.y
-        return y * x ** (y - 1) if i == 0 else self.z * np.log(x)
+        if i == 0:
+            # x⁰ = 1 is constant, but y·x^(y-1) is 0·0⁻¹ = nan at x = 0: PyTorch's 0.
+            # Where y = 0 the base is replaced by 1, which the factor y = 0 then cancels.
+            at_zero = y == 0
+            if at_zero.any():
+                x = np.where(at_zero, 1, x)
+            return y * x ** (y - 1)
+        # At x = 0, z·ln x is 0·(-inf) = nan for y > 0 (and 1·(-inf) at y = 0), where
+        # PyTorch has where(x == 0 & y >= 0, 0, z·ln x); x replaced by 1 there gives
+        # ln 1 = 0 without a warning. For y < 0, 0^y = inf and the partial is -inf, as
+        # in PyTorch. (np.real: y ≥ 0 on complex would be numpy's lexicographic order.)
+        at_zero = (x == 0) & (np.real(y) >= 0)
+        if at_zero.any():
+            x = np.where(at_zero, 1, x)
+        return self.z * np.log(x)
 
 
 class MatMul(Function):
@@ -139,7 +194,7 @@ class Exp(Function):
     name = "exp"
 
     def forward(self, x):
-        self.z = np.exp(x)
+        self.z = np.exp(_as_float(x))
         return self.z
 
     def partial(self, i):
@@ -151,7 +206,7 @@ class Log(Function):
     name = "log"
 
     def forward(self, x):
-        self.x = x
+        self.x = x = _as_float(x)
         return np.log(x)
 
     def partial(self, i):
@@ -163,7 +218,7 @@ class Sqrt(Function):
     name = "sqrt"
 
     def forward(self, x):
-        self.z = np.sqrt(x)
+        self.z = np.sqrt(_as_float(x))
         return self.z
 
     def partial(self, i):
@@ -187,7 +242,7 @@ class Tanh(Function):
     name = "tanh"
 
     def forward(self, x):
-        self.z = np.tanh(x)
+        self.z = np.tanh(_as_float(x))
         return self.z
 
     def partial(self, i):
@@ -200,6 +255,10 @@ class Sigmoid(Function):
     name = "sigmoid"
 
     def forward(self, x):
+        x = _as_float(x)  # -|x| of an unsigned int wraps around
+        if x.dtype.kind == "c":  # |x| and x ≥ 0 below would make a complex x real
+            self.z = 1 / (1 + np.exp(-x))
+            return self.z
         # exp(-|x|) never overflows, and e/(1+e) keeps full relative precision
         # in the negative tail, where 1 - 1/(1+e) would round to 0.
         e = np.exp(-np.abs(x))
@@ -216,6 +275,7 @@ class Relu(Function):
     name = "relu"
 
     def forward(self, x):
+        _refuse_complex(self.name, x)
         self.x = x
         return np.maximum(x, 0)
 
@@ -230,6 +290,7 @@ class Maximum(Function):
     beats = staticmethod(np.greater)
 
     def forward(self, x, y):
+        _refuse_complex(self.name, x, y)
         self.x, self.y = x, y
         return self.pick(x, y)
 
@@ -251,7 +312,9 @@ class Where(Function):
     name = "where"
 
     def forward(self, x, y, cond):
-        self.cond = cond = np.asarray(cond, dtype=bool)
+        # A copy, never the caller's array: changed after the forward, it would
+        # change the gradient that backward() computes later.
+        self.cond = cond = np.array(cond, dtype=bool)
         return np.where(cond, x, y)
 
     def partial(self, i):
@@ -263,7 +326,9 @@ class Clip(Function):
     name = "clip"
 
     def forward(self, x, lo=None, hi=None):
-        if lo is not None and hi is not None and lo > hi:
+        _refuse_complex(self.name, x)
+        lo, hi = _bound(lo, "min"), _bound(hi, "max")
+        if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
             raise ValueError(f"min {lo} is greater than max {hi}")
         self.inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
@@ -276,19 +341,58 @@ class Clip(Function):
         return self.inside
 
 
+def _bound(b: Any, which: str) -> Any:
+    """A clip bound as numpy takes it. Its gradient is not computed, so a bound that
+    requires grad is refused rather than silently treated as a constant."""
+    if not isinstance(b, Tensor):
+        return b  # numbers stay Python numbers, so that float32 stays float32
+    if b.requires_grad:
+        raise MicrogradError(
+            f"clip: the {which} bound requires grad, but clip does not differentiate with "
+            f"respect to its bounds; pass {which}=bound.detach(), or write "
+            f"{'maximum' if which == 'min' else 'minimum'}(x, bound) to differentiate both")
+    return np.asarray(b)
+
+
 class Cast(Function):
     """z = x as another dtype;  ∂z/∂x = 1 (the gradient is cast back)"""
     name = "cast"
 
+    @classmethod
+    def apply(cls, x: Tensor, dtype: Any) -> Tensor:  # type: ignore[override]
+        dtype = np.dtype(dtype)
+        if dtype.kind in "biu":
+            # Rounding to integers has no useful derivative: the result is outside the
+            # graph and does not require grad, as with PyTorch's x.long().
+            with no_grad():
+                return super().apply(x, dtype=dtype)
+        if dtype.kind == "c" and x.requires_grad and is_grad_enabled():
+            # The ops' partials are not conjugated, so gradients through complex values
+            # would be silently wrong; the engine refuses complex leaves for that reason.
+            raise DTypeError(
+                f"cast: cannot cast a tensor that requires grad to {dtype}: autograd does "
+                "not support complex numbers; cast x.detach(), or cast under no_grad()")
+        return super().apply(x, dtype=dtype)
+
     def forward(self, x, dtype):
-        self.in_dtype = x.dtype
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fcbiu":
+            raise DTypeError(
+                f"cast: a tensor holds numbers only, so it cannot be cast to dtype {dtype} "
+                f"(from {x.dtype}); use a float, integer, bool or complex dtype, or "
+                "x.numpy().astype(...) for other kinds of array")
+        self.in_dtype, self.out_dtype = x.dtype, dtype
         return x.astype(dtype)
 
     def backward(self, g, i):
-        return g.astype(self.in_dtype)
+        # From a complex output back to a real input only the real part counts (PyTorch's
+        # convention); astype alone would do the same but warn.
+        if g.dtype.kind == "c" and self.in_dtype.kind != "c":
+            g = g.real
+        return g.astype(self.in_dtype, copy=False)
 
     def jvp(self, t, i):
-        return t
+        return t.astype(self.out_dtype, copy=False)
 
 
 # ----------------------------------------------------------------- reductions
@@ -297,19 +401,27 @@ class Cast(Function):
 _ALL_AXES = [tuple(range(n)) for n in range(8)]
 
 
-def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    """axis (None, int or tuple, negatives allowed) as a sorted tuple of positive axes."""
+def _norm_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """axis (None, int or tuple, negatives allowed) as a sorted tuple of positive axes.
+
+    As in PyTorch, a 0-d tensor takes axis 0 or -1 (its one value is its only slice):
+    those reduce over no axis at all, so the result is the value itself."""
     if axis is None:
         return _ALL_AXES[ndim] if ndim < len(_ALL_AXES) else tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    n = max(ndim, 1)
     out = []
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise DTypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -n <= a < n:
+            raise ShapeError(f"{op}: axis {a} is out of range for a tensor of {ndim} "
+                             f"dimension{'' if ndim == 1 else 's'} (valid axes: "
+                             f"{-n} to {n - 1})")
+        out.append(a % n)
     if len(set(out)) != len(out):
-        raise ValueError(f"axis {axis} repeats an axis")
-    return tuple(sorted(out))
+        raise ShapeError(f"{op}: axis {axis} names the same axis twice")
+    return tuple(sorted(out)) if ndim else ()
 
 
 def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -329,7 +441,7 @@ class Sum(Function):
     name = "sum"
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = axes = _norm_axes(axis, x.ndim)
+        self.axes = axes = _norm_axes(axis, x.ndim, self.name)
         self.keepdims = keepdims
         self.shape = x.shape
         self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
@@ -348,7 +460,7 @@ class Mean(Function):
     name = "mean"
 
     def forward(self, x, axis=None, keepdims=False):
-        self.axes = axes = _norm_axes(axis, x.ndim)
+        self.axes = axes = _norm_axes(axis, x.ndim, self.name)
         self.keepdims = keepdims
         self.shape = x.shape
         self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
@@ -363,18 +475,27 @@ class Mean(Function):
 
 
 class Max(Function):
-    """z = max x over axis;  ∂z/∂x = 1/k at the k entries equal to the max, 0 elsewhere"""
+    """z = max x over axis;  ∂z/∂x = 1/k at the k entries equal to the max (the k nans of
+    a slice that has any: nan is its max), 0 elsewhere"""
     name = "max"
     reduce = staticmethod(np.max)
 
     def forward(self, x, axis=None, keepdims=False):
-        axes = _norm_axes(axis, x.ndim)
+        _refuse_complex(self.name, x)
+        axes = _norm_axes(axis, x.ndim, self.name)
         self.axes, self.keepdims = axes, keepdims
         z = self.reduce(x, axis=axes, keepdims=True)
-        weight = (x == z).astype(x.dtype)
-        # Ties share the gradient equally, so it still sums to 1 over each slice.
-        weight /= weight.sum(axis=axes, keepdims=True)
-        self.weight = weight
+        # Integer and bool tensors cannot require grad: nothing to prepare for them.
+        if x.dtype.kind == "f":
+            hit = x == z
+            # nan is the max of a slice that holds one (numpy and PyTorch propagate it),
+            # yet nan == nan is false: the gradient goes to the nans, as in PyTorch's max().
+            if np.isnan(z).any():
+                hit |= np.isnan(x)
+            weight = hit.astype(x.dtype)
+            # Ties share the gradient equally, so it still sums to 1 over each slice.
+            weight /= weight.sum(axis=axes, keepdims=True)
+            self.weight = weight
         return z if keepdims else np.squeeze(z, axis=axes)
 
     def backward(self, g, i):
@@ -385,7 +506,8 @@ class Max(Function):
 
 
 class Min(Max):
-    """z = min x over axis;  ∂z/∂x = 1/k at the k entries equal to the min, 0 elsewhere"""
+    """z = min x over axis;  ∂z/∂x = 1/k at the k entries equal to the min (the k nans of
+    a slice that has any: nan is its min), 0 elsewhere"""
     name = "min"
     reduce = staticmethod(np.min)
 
@@ -397,11 +519,16 @@ def shifted_exp(x: np.ndarray, axis: Any, finite_max: bool = False) -> tuple[np.
     largest exponent is e⁰ = 1, so nothing overflows. With finite_max, a row whose max
     is not finite (all -inf, say) is left unshifted, so that log-sum-exp gives -inf
     there instead of nan (softmax has no value there either way).
+    Integer input is computed in float64: x - m would wrap around for unsigned ints.
+    For complex x, m is the max of the real parts: a real shift keeps log-sum-exp on
+    the principal branch of the log, as log(Σ eˣ) and PyTorch have it.
     """
+    x = _as_float(x)
+    r = x.real if x.dtype.kind == "c" else x
     if x.size:
-        m = x.max(axis=axis, keepdims=True)
+        m = r.max(axis=axis, keepdims=True)
     else:  # numpy's max has no value for an empty axis unless given a floor
-        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        m = np.max(r, axis=axis, keepdims=True, initial=-np.inf)
     if finite_max:
         m = np.where(np.isfinite(m), m, 0)
     shifted = x - m
@@ -414,8 +541,9 @@ class LogSumExp(Function):
     name = "logsumexp"
 
     def forward(self, x, axis=None, keepdims=False):
-        axes = _norm_axes(axis, x.ndim)
+        axes = _norm_axes(axis, x.ndim, self.name)
         self.axes, self.keepdims = axes, keepdims
+        # Integer input is promoted to float64 (in shifted_exp), as PyTorch promotes it.
         m, _, e, s = shifted_exp(x, axes, finite_max=True)
         self.softmax = e / s
         z = np.log(s) + m
@@ -433,7 +561,8 @@ class Softmax(Function):
     name = "softmax"
 
     def forward(self, x, axis=-1):
-        self.axis = axis
+        _refuse_non_float(self.name, x)
+        self.axis = axis = _norm_axes(axis, x.ndim, self.name)
         _, _, e, s = shifted_exp(x, axis)
         self.z = e / s
         return self.z
@@ -450,7 +579,8 @@ class LogSoftmax(Function):
     name = "log_softmax"
 
     def forward(self, x, axis=-1):
-        self.axis = axis
+        _refuse_non_float(self.name, x)
+        self.axis = axis = _norm_axes(axis, x.ndim, self.name)
         _, shifted, e, s = shifted_exp(x, axis)
         self.softmax = e / s
         return shifted - np.log(s)
@@ -499,6 +629,17 @@ class Transpose(Function):
         return np.transpose(t, self.axes)
 
 
+def _own_index(index: Any) -> Any:
+    """index with every array in it copied (lists become arrays, as numpy reads them):
+    the caller may change their array after the forward, and the gradient must still
+    scatter to the positions the forward picked. Slices, ints, None and ... are immutable."""
+    if isinstance(index, tuple):
+        return tuple(_own_index(k) for k in index)
+    if isinstance(index, (np.ndarray, list)):
+        return np.array(index)
+    return index
+
+
 def _is_basic(index: Any) -> bool:
     """True when numpy's basic indexing applies: no position is picked twice."""
     items = index if isinstance(index, tuple) else (index,)
@@ -511,7 +652,7 @@ class GetItem(Function):
     name = "getitem"
 
     def forward(self, x, index):
-        self.index = index
+        self.index = index = _own_index(index)
         self.shape, self.dtype = x.shape, x.dtype
         return x[index]
 
@@ -525,6 +666,31 @@ class GetItem(Function):
 
     def jvp(self, t, i):
         return t[self.index]
+
+
+class SetItem(Function):
+    """z = x with z[index] = v (the in-place t[index] = v, recorded);
+    ∂L/∂x = g with g[index] = 0, ∂L/∂v = g[index] (summed down to v's shape)"""
+    name = "setitem"
+
+    def forward(self, x, v, index):
+        self.index = index = _own_index(index)  # a copy: see _own_index
+        self.shape = x.shape
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def backward(self, g, i):
+        if i == 0:  # the entries written over do not depend on x
+            g = g.copy()
+            g[self.index] = 0
+            return g
+        return g[self.index]
+
+    def jvp(self, t, i):
+        out = t.copy() if i == 0 else np.zeros(self.shape, dtype=t.dtype)
+        out[self.index] = 0 if i == 0 else t
+        return out
 
 
 class Concatenate(Function):

@@ -140,18 +140,18 @@ def test_max_partials_option_sets_the_budget():
 # --------------------------------------------------------------------------- count_ops
 
 def test_count_ops_leaves_no_observer_behind():
-    assert engine._observers == []
+    assert engine._state.observers == ()
     with mg.count_ops():
-        assert len(engine._observers) == 1
-    assert engine._observers == []
+        assert len(engine._state.observers) == 1
+    assert engine._state.observers == ()
     with pytest.raises(ZeroDivisionError):
         with mg.count_ops():
             1 / 0
-    assert engine._observers == []
+    assert engine._state.observers == ()
     with pytest.raises(BudgetError):
         with mg.count_ops():
             build_model("ladder", 30).loss().backward(mode="naive")
-    assert engine._observers == []
+    assert engine._state.observers == ()
 
 
 def test_nested_counters_both_count():
@@ -164,7 +164,7 @@ def test_nested_counters_both_count():
     assert (inner.forward, inner.partials) == (0, 2)
     assert (outer.forward, outer.partials) == (3, 2)
     assert outer.flops == inner.flops == 3 + 3
-    assert engine._observers == []
+    assert engine._state.observers == ()
 
 
 @pytest.mark.parametrize("m,k,n", [(3, 4, 5), (1, 7, 2), (6, 1, 6)])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from micrograd import Function, GraphReleasedError, Tensor
-from micrograd.engine import _observers
+from micrograd.engine import _state
 
 G3 = np.array([0.5, -2.0, 3.0])  # a non-uniform upstream gradient for shape-(3,) outputs
 
@@ -34,11 +34,11 @@ class PartialCounter:
             self.vjp[(id(fn), i)] += 1
 
     def __enter__(self):
-        _observers.append(self)
+        _state.observers += (self,)
         return self
 
     def __exit__(self, *exc):
-        _observers.remove(self)
+        _state.observers = tuple(o for o in _state.observers if o is not self)
 
 
 def graph_edges(root: Tensor) -> set:

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd import Tensor
+from micrograd import Tensor, no_grad
 from micrograd.nn import MLP
 from micrograd.nn import functional as F
 
@@ -20,8 +20,9 @@ sizes = st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(2, 5))
 
 def lab_network(nx: int, nh: int, ny: int, seed: int) -> MLP:
     net = MLP([nx, nh, ny], activation="tanh", seed=seed)
-    for p in net.parameters():  # larger than the default init, so tanh is not near-linear
-        p.data *= 3
+    with no_grad():
+        for p in net.parameters():  # larger than the default init, so tanh is not near-linear
+            p *= 3
     return net
 
 

@@ -34,7 +34,7 @@ from hypothesis.extra import numpy as hnp
 
 import micrograd as mg
 from micrograd import Tensor, ops
-from micrograd.engine import Function, _observers
+from micrograd.engine import Function, observe
 
 F64 = np.float64
 
@@ -307,6 +307,31 @@ def _transpose_fn(x, axes, style):
     return x.transpose(*axes) if style == "args" else x.transpose(axes)
 
 
+def k_setitem(draw, spec):
+    """x and a value for x[index] = v: basic indices or a mask (no position written twice),
+    v of the indexed shape or of its trailing part (broadcast)."""
+    shape = draw(ANY_SHAPE)
+    if draw(st.booleans()):
+        index = draw(hnp.basic_indices(shape, allow_ellipsis=True))
+    else:
+        index = draw(hnp.arrays(np.bool_, shape))
+    target = np.empty(shape)[index].shape
+    cut = draw(st.integers(0, len(target)))
+    return [shape, target[cut:]], {"index": index}
+
+
+def _setitem_fn(x, v, index):
+    y = x.clone()  # the in-place write goes through Tensor.__setitem__, recorded
+    y[index] = v
+    return y
+
+
+def _setitem_ref(x, v, index):
+    out = np.array(x, copy=True)
+    out[index] = v
+    return out
+
+
 def _getitem_fn(x, index, as_tensor):
     return x[Tensor(index) if as_tensor else index]
 
@@ -369,6 +394,7 @@ SPECS: list[OpSpec] = [
     OpSpec("transpose", 1, _transpose_fn, lambda x, axes, style: np.transpose(x, axes), WIDE,
            k_transpose, ops.Transpose),
     OpSpec("getitem", 1, _getitem_fn, _getitem_ref, WIDE, k_getitem, ops.GetItem),
+    OpSpec("setitem", 2, _setitem_fn, _setitem_ref, WIDE, k_setitem, ops.SetItem),
     OpSpec("concatenate", None, lambda *xs, axis: mg.concatenate(xs, axis=axis),
            lambda *xs, axis: np.concatenate(xs, axis=axis), WIDE, k_concatenate, ops.Concatenate),
     OpSpec("stack", None, lambda *xs, axis: mg.stack(list(xs), axis=axis),
@@ -573,12 +599,8 @@ def test_float32_partials_stay_float32(spec, data, seed):
     with _quiet(spec.quiet):
         out = spec.fn(*x32, **params)
     rec = _DtypeRecorder()
-    _observers.append(rec)
-    try:
-        with _quiet(spec.quiet):
-            out.backward(gradient=random_like(seed, out.shape).astype(np.float32))
-    finally:
-        _observers.remove(rec)
+    with observe(rec), _quiet(spec.quiet):
+        out.backward(gradient=random_like(seed, out.shape).astype(np.float32))
     for name, i, gd, pgd in rec.seen:
         assert pgd == np.float32, f"{name}: the partial for input {i} is {pgd} (upstream {gd})"
 
