@@ -14,13 +14,14 @@ forward  Forward-mode differentiation: one tangent pass per scalar entry of each
 
 Both are reached through `Tensor.backward(mode=...)` and both refuse to start,
 with the number they would need, when the count of partials they would evaluate
-exceeds `max_partials`: the count is found cheaply by counting paths first.
+exceeds `max_partials`: the count is found first, in time linear in the graph, by
+counting paths and the targets each node reaches (see `_count`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .autograd import _store_grad, register_mode, unbroadcast
+from .autograd import _store_grad, register_mode, release, unbroadcast
 from .engine import MicrogradError, Tensor
 
 __all__ = ["BudgetError", "naive", "forward", "estimate_partials", "DEFAULT_MAX_PARTIALS"]
@@ -38,22 +39,37 @@ class BudgetError(MicrogradError, RuntimeError):
         self.mode, self.need, self.limit = mode, need, limit
 
 
-def _postorder(root: Tensor) -> list[Tensor]:
-    """The nodes that need a gradient, each after all of its parents (iterative DFS)."""
-    order: list[Tensor] = []
-    seen = {root}
-    stack = [(root, iter(root._ctx.parents if root._ctx else ()))]
+def _graph(root: Tensor) -> tuple[list[Tensor], dict[Tensor, int]]:
+    """The nodes that need a gradient, each after all of its inputs, and for each node but
+    the output how many graph edges lead into it from above. Kahn's sort on those counts,
+    with explicit stacks: linear time, no recursion, and no container allocated per node
+    (each one would bring the garbage collector's full scans of a large graph nearer)."""
+    uses: dict[Tensor, int] = {}
+    stack = [root]
     while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if p._rg and p not in seen:
-                seen.add(p)
-                stack.append((p, iter(p._ctx.parents if p._ctx else ())))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+        for p in stack.pop()._ctx.parents:
+            if p._rg:
+                if p in uses:
+                    uses[p] += 1
+                else:
+                    uses[p] = 1
+                    if p._ctx is not None:
+                        stack.append(p)
+    left = dict(uses)
+    order: list[Tensor] = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        if node._ctx is not None:
+            for p in node._ctx.parents:
+                if p._rg:
+                    n = left[p] - 1
+                    left[p] = n
+                    if n == 0:
+                        ready.append(p)
+    order.reverse()
+    return order, uses
 
 
 def _edges(node: Tensor):
@@ -68,79 +84,136 @@ def _targets(order: list[Tensor], root: Tensor) -> list[Tensor]:
     return [t for t in order if (t._ctx is None or t._retain) and t is not root]
 
 
-def _above(target: Tensor, order: list[Tensor]) -> set[Tensor]:
-    """The nodes from which `target` can be reached by going down the graph."""
+def _consumers(order: list[Tensor]) -> dict[Tensor, list[Tensor]]:
+    """For each node, the nodes that use it as an input (once per edge)."""
+    consumers: dict[Tensor, list[Tensor]] = {node: [] for node in order}
+    for node in order:
+        for _, p in _edges(node):
+            consumers[p].append(node)
+    return consumers
+
+
+def _above(target: Tensor, consumers: dict[Tensor, list[Tensor]]) -> set[Tensor]:
+    """The nodes from which `target` can be reached by going down the graph, found by
+    climbing from it through consumers: time proportional to the edges into that set."""
     above: set[Tensor] = set()
-    for node in order:  # parents come first, so their membership is already known
-        if node is not target and any(p is target or p in above for _, p in _edges(node)):
-            above.add(node)
+    stack = [target]
+    while stack:
+        for c in consumers[stack.pop()]:
+            if c not in above:
+                above.add(c)
+                stack.append(c)
     return above
 
 
-def _path_counts(order: list[Tensor]) -> dict[Tensor, int]:
-    """Number of distinct paths from the output to each node."""
-    paths = {node: 0 for node in order}
-    paths[order[-1]] = 1
-    for node in reversed(order):  # consumers before their inputs
-        for _, p in _edges(node):
-            paths[p] += paths[node]
-    return paths
+def _count(order: list[Tensor], uses: dict[Tensor, int], targets: list[Tensor],
+           mode: str) -> int:
+    """The partials a slow mode evaluates, in time linear in the graph (×⌈#targets/64⌉ for
+    the bitsets): nothing is evaluated and no per-target set is built.
 
+    The walk toward a target T evaluates an edge u→p when p is T or p reaches T: in naive
+    mode once per path from the output to u, in forward mode once per scalar entry of T.
+    Summed over the targets, edge u→p counts paths(u)·|R(p)| (naive) or Σ_{T in R(p)} size(T)
+    (forward), with R(p) the set of targets reachable from p, p included. R is a bitset (a
+    Python int, one bit per target) OR-ed from the inputs up, so a target reached by several
+    routes is counted once, as the walks do."""
+    bit = {t: 1 << k for k, t in enumerate(targets)}
+    if mode == "forward":
+        # Σ size(T) over a bitset, with the sizes written in binary: masks[b] holds the
+        # targets whose size has bit b set, so the sum is Σ_b 2^b · |bits & masks[b]|.
+        masks: list[int] = []
+        for t in targets:
+            size, b = t._data.size, 0
+            while size:
+                if size & 1:
+                    masks.extend([0] * (b + 1 - len(masks)))
+                    masks[b] |= bit[t]
+                size >>= 1
+                b += 1
 
-def _plan(root: Tensor) -> tuple[list[Tensor], list[tuple[Tensor, set[Tensor]]]]:
-    """The nodes, inputs first, and for each target the nodes above it."""
-    order = _postorder(root)
-    return order, [(target, _above(target, order)) for target in _targets(order, root)]
+        def weight(bits: int) -> int:
+            return sum((bits & m).bit_count() << b for b, m in enumerate(masks))
+    else:
+        def weight(bits: int) -> int:
+            return bits.bit_count()
 
-
-def _count(order: list[Tensor], plan: list[tuple[Tensor, set[Tensor]]], mode: str) -> int:
-    """naive: each edge u→p on a path to a target is evaluated once per path from the output
-    to u. forward: each edge above a target is evaluated once per scalar entry of the target."""
-    paths = _path_counts(order) if mode == "naive" else None
+    uses = dict(uses)  # counted down as consumers are done
+    reach: dict[Tensor, int] = {}  # R(node) as a bitset, dropped once its consumers are done
+    weights: dict[Tensor, int] = {}  # weight(R(node)), dropped likewise
+    down: list[int] = []  # for each node, Σ over its edges u→p of weight(R(p))
+    for node in order:  # inputs first
+        bits, w = bit.get(node, 0), 0
+        if node._ctx is not None:
+            for p in node._ctx.parents:
+                if p._rg:
+                    bits |= reach[p]
+                    w += weights[p]
+                    n = uses[p] - 1
+                    uses[p] = n
+                    if n == 0:
+                        del reach[p], weights[p]
+        down.append(w)
+        if node in uses:  # all but the output, which has no consumers
+            reach[node] = bits
+            weights[node] = weight(bits)
+    if mode == "forward":
+        return sum(down)
+    paths = {order[-1]: 1}  # paths from the output, complete once all consumers are done
     total = 0
-    for target, above in plan:
-        for node in above:
-            for _, p in _edges(node):
-                if p is target or p in above:
-                    total += paths[node] if paths is not None else target.data.size
+    for node, w in zip(reversed(order), reversed(down)):
+        k = paths.pop(node)
+        total += k * w
+        if node._ctx is not None:
+            for p in node._ctx.parents:
+                if p._rg:
+                    paths[p] = paths.get(p, 0) + k
     return total
 
 
 def estimate_partials(root: Tensor, mode: str = "naive") -> int:
-    """How many local partials `root.backward(mode=mode)` would evaluate, by counting paths."""
+    """How many local partials `root.backward(mode=mode)` would evaluate, counted (not run)
+    in time linear in the graph: see `_count`."""
     if mode not in ("naive", "forward"):
         raise ValueError(f"estimate_partials: mode must be 'naive' or 'forward', got {mode!r}")
     if root._ctx is None:
         return 0
-    return _count(*_plan(root), mode)
+    order, uses = _graph(root)
+    return _count(order, uses, _targets(order, root), mode)
 
 
 def _start(root: Tensor, seed: np.ndarray, mode: str,
-           max_partials: int | None) -> tuple[list[Tensor], list[tuple[Tensor, set[Tensor]]]]:
+           max_partials: int | None) -> tuple[list[Tensor], list[Tensor]]:
     """What both slow modes do first: refuse an over-budget graph, give the output its own
-    gradient (the seed) where backprop would, and plan the walk (see `_plan`)."""
+    gradient (the seed) where backprop would, and return the nodes (inputs first) and the
+    targets. All of it takes time linear in the graph."""
     if root._ctx is None:  # the output is a leaf: its gradient is the seed, nothing to walk
         _store_grad(root, seed, owned=False)
         return [], []
-    order, plan = _plan(root)
+    order, uses = _graph(root)
+    targets = _targets(order, root)
     limit = DEFAULT_MAX_PARTIALS if max_partials is None else max_partials
-    need = _count(order, plan, mode)
+    need = _count(order, uses, targets, mode)
     if need > limit:
         raise BudgetError(
             f"backward(mode={mode!r}) would evaluate {need:,} local partials, more than "
             f"max_partials={limit:,} (backprop needs one per graph edge). Pass a larger "
             f"max_partials= to run it anyway, or use a shallower graph.",
             mode=mode, need=need, limit=limit)
+    for node in order:  # freed or changed in place since the forward: refuse before any work
+        if node._ctx is not None:
+            node._ctx.check(node)
     if root._retain:
         _store_grad(root, seed, owned=False)
-    return order, plan
+    return order, targets
 
 
 def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
           max_partials: int | None = None) -> None:
     """Gradients by walking every output-to-leaf path, one leaf at a time, reusing nothing."""
-    order, plan = _start(root, seed, "naive", max_partials)
-    for target, above in plan:
+    order, targets = _start(root, seed, "naive", max_partials)
+    consumers = _consumers(order)
+    for target in targets:
+        above = _above(target, consumers)
         total = None
         stack = [(root, seed)]
         while stack:
@@ -150,8 +223,8 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
                 if not (p is target or p in above):  # only edges on a path to the target
                     continue
                 pg = fn.vjp(g, i)  # recomputed for every path through this edge
-                if pg.shape != p.data.shape:
-                    pg = unbroadcast(pg, p.data.shape)
+                if pg.shape != p._data.shape:
+                    pg = unbroadcast(pg, p._data.shape)
                 if p is target:
                     total = pg if total is None else total + pg
                 else:
@@ -159,18 +232,20 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
         if total is not None:
             _store_grad(target, total, owned=False)
     if not retain_graph:
-        _release(order)
+        release([node._ctx for node in order if node._ctx is not None])
 
 
 def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
             max_partials: int | None = None) -> None:
     """Gradients by forward mode: for each scalar input, push a unit tangent up to the output."""
-    order, plan = _start(root, seed, "forward", max_partials)
-    for target, above_set in plan:
-        above = [n for n in order if n in above_set]  # inputs before consumers
-        grad = np.zeros(target.shape, dtype=np.result_type(target.data.dtype, seed.dtype))
+    order, targets = _start(root, seed, "forward", max_partials)
+    consumers = _consumers(order)
+    pos = {node: k for k, node in enumerate(order)}
+    for target in targets:
+        above = sorted(_above(target, consumers), key=pos.__getitem__)  # inputs first
+        grad = np.zeros(target.shape, dtype=np.result_type(target._data.dtype, seed.dtype))
         for j in np.ndindex(*target.shape):
-            tangent = {target: np.zeros(target.shape, dtype=target.data.dtype)}
+            tangent = {target: np.zeros(target.shape, dtype=target._data.dtype)}
             tangent[target][j] = 1
             for node in above:
                 fn = node._ctx
@@ -179,20 +254,14 @@ def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
                     if p in tangent:
                         pt = fn.jvp_(tangent[p], i)
                         t = pt if t is None else t + pt
-                if t.shape != node.data.shape:
-                    t = np.broadcast_to(t, node.data.shape)
+                if t.shape != node._data.shape:
+                    t = np.broadcast_to(t, node._data.shape)
                 tangent[node] = t
             # d(Σ seed ⊙ root)/d target[j]: the output tangent projected on the seed.
             grad[j] = np.sum(seed * tangent[root])
         _store_grad(target, grad, owned=True)
     if not retain_graph:
-        _release(order)
-
-
-def _release(order: list[Tensor]) -> None:
-    for node in order:
-        if node._ctx is not None:
-            node._ctx.release()
+        release([node._ctx for node in order if node._ctx is not None])
 
 
 register_mode("naive", naive)
