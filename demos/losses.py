@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
-from micrograd import Tensor, data, nn, optim  # noqa: E402
+from micrograd import Tensor, data, nn, no_grad, optim  # noqa: E402
 from micrograd.demo import demo_options  # noqa: E402
 from micrograd.nn import functional as F  # noqa: E402
 from micrograd.plots import pyplot, save_figure  # noqa: E402
@@ -27,7 +27,8 @@ from micrograd.train import fit  # noqa: E402
 
 def squared_error(logits: Tensor, y: np.ndarray) -> Tensor:
     """l = Σᵢ (ŷᵢ - yᵢ)² per example with ŷ = softmax(logits), y one-hot; mean over examples."""
-    return F.mse_loss(F.softmax(logits, axis=1), y, reduction="none").sum(axis=1).mean()
+    Y = F.one_hot(y, logits.shape[1])  # mse_loss takes values, not class labels
+    return F.mse_loss(F.softmax(logits, axis=1), Y, reduction="none").sum(axis=1).mean()
 
 
 LOSSES = {"cross-entropy": F.cross_entropy, "squared error": squared_error}
@@ -36,8 +37,9 @@ LOSSES = {"cross-entropy": F.cross_entropy, "squared error": squared_error}
 def saturate(model: nn.MLP, scale: float) -> None:
     """Multiply the output layer by `scale`: large logits, a softmax near 0 or 1 from the start."""
     last = model.layers[len(model.layers) - 1]
-    last.weight.data *= scale
-    last.bias.data *= scale
+    with no_grad():  # an update of leaves that require grad: PyTorch's way, counted
+        last.weight *= scale
+        last.bias *= scale
 
 
 def logit_gradient(loss_fn, p_true: np.ndarray) -> np.ndarray:

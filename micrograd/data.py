@@ -3,6 +3,7 @@ from local IDX files, train/val/test splits, and batching (full, mini-batch, onl
 from __future__ import annotations
 
 import gzip
+import math
 import os
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
@@ -42,8 +43,24 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Arrays:
 
 # --------------------------------------------------------------------------- toy problems
 
+def _count(value: Any, name: str, where: str, least: int = 1) -> int:
+    """value as an integer >= least (bools and floats are refused), or DataError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < least:
+        raise DataError(f"{where}: {name} must be an integer >= {least}, got {value!r}")
+    return int(value)
+
+
+def _noise(value: Any, where: str) -> float:
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+            or not (math.isfinite(value) and value >= 0)):
+        raise DataError(f"{where}: noise is a standard deviation, a finite number >= 0; got {value!r}")
+    return float(value)
+
+
 def circles(n: int = 500, noise: float = 0.1, factor: float = 0.5, seed: Any = None) -> Arrays:
     """Two concentric circles (the lab's data): radius 1 is class 0, radius `factor` class 1."""
+    n = _count(n, "n (the number of points, at least one per class)", "circles", least=2)
+    noise = _noise(noise, "circles")
     if not 0 < factor < 1:
         raise DataError(f"circles: factor is the inner radius over the outer one, in (0, 1); got {factor}")
     rng = as_generator(seed)
@@ -58,6 +75,8 @@ def circles(n: int = 500, noise: float = 0.1, factor: float = 0.5, seed: Any = N
 
 def moons(n: int = 500, noise: float = 0.1, seed: Any = None) -> Arrays:
     """Two interleaved half circles: the upper one is class 0, the lower (shifted) one class 1."""
+    n = _count(n, "n (the number of points, at least one per class)", "moons", least=2)
+    noise = _noise(noise, "moons")
     rng = as_generator(seed)
     n_upper = n // 2
     t = rng.uniform(0, np.pi, n)
@@ -72,6 +91,12 @@ def moons(n: int = 500, noise: float = 0.1, seed: Any = None) -> Arrays:
 def spirals(n: int = 600, classes: int = 3, noise: float = 0.2, turns: float = 1.0,
             seed: Any = None) -> Arrays:
     """`classes` interleaved spiral arms from the origin; arm k is class k."""
+    classes = _count(classes, "classes", "spirals")
+    n = _count(n, f"n (the number of points, at least one per class: {classes})", "spirals", least=classes)
+    noise = _noise(noise, "spirals")
+    if isinstance(turns, (bool, np.bool_)) or not isinstance(turns, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(turns):
+        raise DataError(f"spirals: turns must be a finite number, got {turns!r}")
     rng = as_generator(seed)
     y = np.arange(n) % classes
     r = rng.uniform(0.05, 1.0, n)
@@ -97,20 +122,38 @@ _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """One IDX file (MNIST's format, optionally gzipped): a magic number, the sizes, the values."""
+    """One IDX file (MNIST's format, optionally gzipped): a magic number, the sizes, the values.
+
+    Magic: two zero bytes, a type code (0x08 uint8 ... 0x0E float64) and the number of
+    dimensions; then one big-endian uint32 per dimension; then the values, nothing more.
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise DataError(f"read_idx: {path} is not an IDX file (bad magic number {raw[:4].hex()})")
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise DataError(f"read_idx: there is no file {path}; check the path") from None
+    except Exception as e:  # OSError, gzip.BadGzipFile, EOFError (a cut .gz), zlib.error
+        raise DataError(f"read_idx: cannot read {path} ({type(e).__name__}: {e}); "
+                        "the file is unreadable, truncated or not gzip despite its .gz name") from None
+    if len(raw) < 4:
+        raise DataError(f"read_idx: {path} is {len(raw)} bytes long, too short for an IDX header "
+                        "(4 bytes of magic number, then the sizes)")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise DataError(f"read_idx: {path} is not an IDX file (bad magic number {raw[:4].hex()}: expected "
+                        f"00 00, a type code in {sorted(hex(c) for c in _IDX_TYPES)}, the number of dims)")
     dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"read_idx: {path} is truncated: its magic number declares {ndim} dimensions "
+                        f"({header} header bytes) but the file has only {len(raw)} bytes")
     shape = tuple(int(s) for s in np.frombuffer(raw[4:header], dtype=">u4"))
-    count = int(np.prod(shape))
-    if len(raw) != header + count * dtype.itemsize:
-        raise DataError(f"read_idx: {path} declares shape {shape} ({count * dtype.itemsize} bytes "
-                        f"of data) but holds {len(raw) - header} bytes after its header")
+    # math.prod works on Python ints, which cannot overflow (np.prod would wrap around in int64).
+    expected = math.prod(shape) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DataError(f"read_idx: {path} declares shape {shape} ({expected} bytes of data) but holds "
+                        f"{len(raw) - header} bytes after its header; the file is truncated or corrupt")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -132,6 +175,10 @@ def load_mnist(path: str | os.PathLike, kind: str = "train") -> Arrays:
     if images.ndim != 3 or labels.ndim != 1:
         raise DataError(f"load_mnist: expected images (n, rows, cols) and labels (n,), "
                         f"got {images.shape} and {labels.shape}")
+    # The scaling to [0, 1] below assumes bytes 0..255; labels must be class indices.
+    if images.dtype != np.uint8 or labels.dtype.kind not in "iu":
+        raise DataError(f"load_mnist: expected uint8 images and integer labels (MNIST's IDX types), "
+                        f"got {images.dtype} and {labels.dtype} in {folder}")
     if len(images) != len(labels):
         raise DataError(f"load_mnist: {len(images)} images but {len(labels)} labels in {folder}")
     return images.reshape(len(images), -1).astype(np.float64) / 255.0, labels.astype(np.int64)
@@ -166,8 +213,9 @@ def batches(X: Any, y: Any, batch_size: int | None = None, shuffle: bool = True,
     X, y = check_xy(X, y, "batches")
     n = len(X)
     if batch_size is None:
-        batch_size = n
-    elif not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        batch_size = max(n, 1)  # range() refuses a step of 0; an empty set gives no batches anyway
+    elif isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
         raise DataError(f"batches: batch_size must be None (full batch) or an integer >= 1, got {batch_size!r}")
     order = as_generator(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):

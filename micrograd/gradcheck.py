@@ -20,18 +20,26 @@ def _scalarize(out: Tensor, upstream: np.ndarray | None) -> Tensor:
 
 def numerical_grad(fn: Callable[..., Tensor], inputs: Sequence[Tensor], k: int,
                    upstream: np.ndarray | None = None, eps: float = 1e-6) -> np.ndarray:
-    """∂/∂inputs[k] of Σ upstream ⊙ fn(*inputs), by (f(x+ε) - f(x-ε)) / 2ε per entry."""
-    x = inputs[k].data
+    """∂/∂inputs[k] of Σ upstream ⊙ fn(*inputs), by (f(x+ε) - f(x-ε)) / 2ε per entry.
+
+    Each entry is nudged through the tensor (x[j] = ..., under no_grad) so that its
+    version counter sees it, and the original values are put back even if fn raises.
+    """
+    x = inputs[k]
+    original = np.array(x.data, copy=True)
     grad = np.zeros(x.shape, dtype=np.float64)
     with no_grad():
-        for j in np.ndindex(*x.shape):
-            old = x[j]
-            x[j] = old + eps
-            hi = _scalarize(fn(*inputs), upstream).item()
-            x[j] = old - eps
-            lo = _scalarize(fn(*inputs), upstream).item()
-            x[j] = old
-            grad[j] = (hi - lo) / (2 * eps)
+        try:
+            for j in np.ndindex(*x.shape):
+                old = original[j]
+                x[j] = old + eps
+                hi = _scalarize(fn(*inputs), upstream).item()
+                x[j] = old - eps
+                lo = _scalarize(fn(*inputs), upstream).item()
+                x[j] = old
+                grad[j] = (hi - lo) / (2 * eps)
+        finally:
+            x.copy_(original)
     return grad
 
 
@@ -44,7 +52,10 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
     GradcheckError naming the input and the entry with the worst mismatch.
     """
     inputs = list(inputs)
-    for t in inputs:
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise GradcheckError(f"gradcheck: input {k} is a {type(t).__name__}, not a Tensor; "
+                                 "wrap it: Tensor(x, requires_grad=True)")
         if t.requires_grad and t.dtype != np.float64:
             raise GradcheckError(f"gradcheck: inputs must be float64 for finite differences, got {t.dtype}")
     out = fn(*inputs)

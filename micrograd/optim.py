@@ -1,7 +1,8 @@
-"""Optimizers: they read each parameter's `.grad` and update `.data` in place.
+"""Optimizers: they read each parameter's `.grad` and update the parameter in place.
 
-An update is not an op to differentiate, so it writes the numpy arrays directly
-(the same as running under `no_grad()`): the graph never sees it.
+An update is not an op to differentiate, so it runs under `no_grad()` (the graph never
+sees it), through the tensor's own in-place ops (`p.sub_`), so that the tensor's version
+counter records it and a graph that saved the old values can tell they changed.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .engine import MicrogradError, Tensor
+from .engine import MicrogradError, Tensor, no_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "OptimizerError", "clip_grad_norm"]
 
@@ -19,16 +20,46 @@ class OptimizerError(MicrogradError, ValueError):
     """A hyperparameter out of range, or parameters that cannot be optimized."""
 
 
-def _positive(name: str, value: float, where: str) -> float:
-    if not isinstance(value, (int, float, np.floating)) or not math.isfinite(value) or value <= 0:
+def _number(name: str, value: Any, where: str) -> float:
+    """value as a float, if it is a real number (bools are refused: True is not a rate)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise OptimizerError(f"{where}: {name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _positive(name: str, value: Any, where: str) -> float:
+    value_f = _number(name, value, where)
+    if not math.isfinite(value_f) or value_f <= 0:
         raise OptimizerError(f"{where}: {name} must be a finite number > 0, got {value!r}")
-    return float(value)
+    return value_f
 
 
-def _in_unit(name: str, value: float, where: str) -> float:
-    if not 0 <= value < 1:
+def _non_negative(name: str, value: Any, where: str) -> float:
+    value_f = _number(name, value, where)
+    if not math.isfinite(value_f) or value_f < 0:
+        raise OptimizerError(f"{where}: {name} must be a finite number >= 0 (0 turns it off), got {value!r}")
+    return value_f
+
+
+def _in_unit(name: str, value: Any, where: str) -> float:
+    value_f = _number(name, value, where)
+    if not 0 <= value_f < 1:  # also refuses nan
         raise OptimizerError(f"{where}: {name} must be in [0, 1), got {value!r}")
-    return float(value)
+    return value_f
+
+
+def _param_list(params: Any, where: str) -> list[Tensor]:
+    """params (a Module, or an iterable of Tensors) as a list, refusing a single Tensor."""
+    if isinstance(params, Tensor):  # iterating it would give its rows, not the tensor
+        raise OptimizerError(f"{where}: params must be an iterable of Tensors or a Module, got a "
+                             f"single Tensor of shape {params.shape}; pass [tensor]")
+    if hasattr(params, "parameters"):  # a Module was passed
+        params = params.parameters()
+    try:
+        return list(params)
+    except TypeError:
+        raise OptimizerError(f"{where}: params must be an iterable of Tensors or a Module, "
+                             f"got {params!r}; pass model.parameters()") from None
 
 
 class Optimizer:
@@ -36,19 +67,21 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor], lr: float, weight_decay: float = 0.0):
         where = type(self).__name__
-        if hasattr(params, "parameters"):  # a Module was passed
-            params = params.parameters()
-        self.params = list(params)
+        self.params = _param_list(params, where)
         if not self.params:
-            raise OptimizerError(f"{where}: got an empty list of parameters")
+            raise OptimizerError(f"{where}: optimizer got an empty parameter list; pass model.parameters() "
+                                 "(are all of the model's parameters frozen?)")
+        first_at: dict[int, int] = {}
         for k, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
                 raise OptimizerError(f"{where}: parameter {k} ({getattr(p, 'name', None) or type(p).__name__}) "
                                      "must be a leaf Tensor with requires_grad=True")
+            if id(p) in first_at:  # it would be updated twice per step
+                raise OptimizerError(f"{where}: parameter {k} ({p.name or f'shape {p.shape}'}) is the same "
+                                     f"tensor as parameter {first_at[id(p)]}; list each tensor once")
+            first_at[id(p)] = k
         self.lr = _positive("lr (the learning rate)", lr, where)
-        if weight_decay < 0:
-            raise OptimizerError(f"{where}: weight_decay must be >= 0, got {weight_decay!r}")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = _non_negative("weight_decay", weight_decay, where)
         self.state: dict[int, dict[str, Any]] = {id(p): {} for p in self.params}
         self.steps = 0
 
@@ -57,11 +90,16 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient (all gradients are checked first,
+        so a bad one leaves every parameter as it was)."""
+        todo = [p for p in self.params if p.grad is not None]
+        for p in todo:
+            if np.shape(p.grad) != p.shape:  # numpy would broadcast it over p without a word
+                raise OptimizerError(f"{type(self).__name__}.step: {p.name or 'a parameter'} has shape "
+                                     f"{p.shape} but its .grad has shape {np.shape(p.grad)}; set .grad to "
+                                     "an array of the parameter's shape")
         self.steps += 1
-        for p in self.params:
-            if p.grad is None:
-                continue
+        for p in todo:
             g = p.grad
             if self.weight_decay:
                 g = g + self.weight_decay * p.data  # L2 penalty ½λ‖p‖² adds λp to the gradient
@@ -85,13 +123,14 @@ class SGD(Optimizer):
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any]) -> None:
         if self.momentum:
             v = state.get("velocity")
-            if v is None:
+            if v is None:  # a copy: the buffer must not change when someone edits p.grad
                 v = state["velocity"] = np.array(g, dtype=p.dtype, copy=True)
             else:
                 v *= self.momentum
                 v += g
             g = v
-        p.data -= self.lr * g
+        with no_grad():
+            p.sub_(self.lr * g)
 
 
 class Adam(Optimizer):
@@ -101,6 +140,8 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr, weight_decay)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise OptimizerError(f"Adam: betas must be a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
         self.betas = (_in_unit("betas[0]", betas[0], "Adam"), _in_unit("betas[1]", betas[1], "Adam"))
         self.eps = _positive("eps", eps, "Adam")
 
@@ -116,12 +157,20 @@ class Adam(Optimizer):
         v += (1 - b2) * g * g
         m_hat = m / (1 - b1 ** t)
         v_hat = v / (1 - b2 ** t)
-        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        with no_grad():
+            p.sub_(self.lr * m_hat / (np.sqrt(v_hat) + self.eps))
 
 
-def clip_grad_norm(params: Iterable[Tensor], max_norm: float) -> float:
-    """Scale all gradients by min(1, max_norm / ‖g‖) where ‖g‖ is their joint L2 norm; returns ‖g‖."""
+def clip_grad_norm(params: Iterable[Tensor] | Tensor, max_norm: float) -> float:
+    """Scale all gradients by min(1, max_norm / ‖g‖) where ‖g‖ is their joint L2 norm; returns ‖g‖.
+
+    params: an iterable of Tensors, a Module, or (as in PyTorch) a single Tensor.
+    """
     max_norm = _positive("max_norm", max_norm, "clip_grad_norm")
+    params = [params] if isinstance(params, Tensor) else _param_list(params, "clip_grad_norm")
+    for k, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise OptimizerError(f"clip_grad_norm: item {k} is a {type(p).__name__}, not a Tensor")
     grads = [p.grad for p in params if p.grad is not None]
     total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
     if total > max_norm:

@@ -13,9 +13,9 @@ import numpy as np
 from .creation import as_generator
 from .data import DataError, batches, check_xy
 from .engine import AnomalyError, MicrogradError, ShapeError, Tensor, detect_anomaly, no_grad
-from .nn.functional import accuracy, check_labels, cross_entropy
+from .nn.functional import ArgumentError, accuracy, check_labels, cross_entropy
 from .nn.modules import Linear, Module
-from .optim import Optimizer, clip_grad_norm
+from .optim import Optimizer, _positive, clip_grad_norm
 
 __all__ = ["fit", "evaluate", "History", "DivergenceError"]
 
@@ -84,8 +84,18 @@ def _layers(model: Module) -> list[Linear]:
 
 
 def check_inputs(model: Module, X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """X/y lengths, X's feature count against the first layer, labels against the last layer."""
+    """X/y lengths, X non-empty and finite, X's feature count against the first layer,
+    labels against the last layer."""
     X, y = check_xy(X, y, where)
+    if len(X) == 0:
+        raise DataError(f"{where}: X and y are empty (shape {X.shape}); pass at least one example")
+    if not np.isfinite(X).all():  # else the first step's loss is nan and it looks like a bad learning rate
+        row = int(np.flatnonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1))[0])
+        raise DataError(f"{where}: X holds {int(np.count_nonzero(~np.isfinite(X)))} nan/inf value(s), "
+                        f"the first in row {row}; clean or impute the data first")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise DataError(f"{where}: y holds {int(np.count_nonzero(~np.isfinite(y)))} nan/inf value(s); "
+                        "clean the targets first")
     layers = _layers(model)
     if layers:
         first, last = layers[0], layers[-1]
@@ -146,6 +156,43 @@ class _Progress:
             self.stream.write("\n")
 
 
+# How far the loss may climb is measured against max(|initial loss|, _BLOWUP_FLOOR): a
+# loss that starts at (or extremely near) 0 has no size to be a multiple of, and without a
+# floor any rounding error above 0 would count as a blow-up.
+_BLOWUP_FLOOR = 1e-6
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_fit_options(optimizer: Any, model: Module, epochs: Any, batch_size: Any, blowup: Any,
+                       clip_grad: Any, verbose: Any) -> None:
+    """Every option of fit() that can be checked before any work, each named with the fix."""
+    if not isinstance(model, Module):
+        raise MicrogradError(f"fit: model must be a micrograd.nn Module, got a {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise MicrogradError(f"fit: optimizer must be a micrograd.optim Optimizer such as "
+                             f"optim.SGD(model.parameters(), lr=0.1), got a {type(optimizer).__name__}")
+    mine = {id(p) for p in model.parameters(include_frozen=True)}
+    if not any(id(p) in mine for p in optimizer.params):  # it would train nothing, silently
+        raise MicrogradError("fit: the optimizer holds none of the model's parameters; build it "
+                             "from this model: optim.SGD(model.parameters(), lr=...)")
+    if not _is_integer(epochs) or epochs < 1:
+        raise ArgumentError(f"fit: epochs must be an integer >= 1, got {epochs!r}")
+    if batch_size is not None and (not _is_integer(batch_size) or batch_size < 1):
+        raise DataError(f"fit: batch_size must be None (full batch) or an integer >= 1, got {batch_size!r}")
+    if (isinstance(blowup, (bool, np.bool_)) or not isinstance(blowup, (int, float, np.integer, np.floating))
+            or not blowup > 1):  # `not >` also refuses nan
+        raise ArgumentError(f"fit: blowup must be a number > 1, or float('inf') to turn the blow-up "
+                            f"check off, got {blowup!r}")
+    if clip_grad is not None:
+        _positive("clip_grad", clip_grad, "fit")
+    if not (isinstance(verbose, (bool, np.bool_)) or (_is_integer(verbose) and verbose >= 0)):
+        raise ArgumentError(f"fit: verbose must be True, False or an integer k >= 0 (print every k-th "
+                            f"epoch), got {verbose!r}")
+
+
 def fit(model: Module, loss_fn: LossFn = cross_entropy, optimizer: Optimizer | None = None,
         train: tuple[Any, Any] | None = None, val: tuple[Any, Any] | None = None,
         epochs: int = 10, batch_size: int | None = None, seed: Any = 0,
@@ -157,12 +204,18 @@ def fit(model: Module, loss_fn: LossFn = cross_entropy, optimizer: Optimizer | N
     batch_size None = full-batch gradient descent, 1 = online SGD, k = mini-batches of k;
     `seed` fixes the order of the examples. verbose=True prints every epoch, an int k every
     k-th. Raises DivergenceError when a step's loss or gradients are nan/inf, or when the
-    smoothed loss exceeds `blowup` times the untrained model's loss.
+    loss, smoothed over about an epoch, climbs above the untrained model's loss L₀ by more
+    than (blowup - 1)·max(|L₀|, 1e-6). For a positive L₀ that is "more than blowup times
+    L₀"; measured as a climb, it also works for losses that are negative or start near 0.
+    blowup must be > 1; blowup=float('inf') turns this check off (nan/inf are still caught).
     """
     if optimizer is None or train is None:
         raise MicrogradError("fit: needs an optimizer and train=(X, y)")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise MicrogradError(f"fit: epochs must be an integer >= 1, got {epochs!r}")
+    _check_fit_options(optimizer, model, epochs, batch_size, blowup, clip_grad, verbose)
+    for name, pair in (("train", train), ("val", val)):
+        if pair is not None and (not isinstance(pair, (tuple, list)) or len(pair) != 2):
+            raise DataError(f"fit: {name} must be a pair (X, y), got a {type(pair).__name__}"
+                            + (f" of length {len(pair)}" if hasattr(pair, "__len__") else ""))
     X, y = check_inputs(model, *train, where="fit (train)")
     if val is not None:
         val = check_inputs(model, *val, where="fit (val)")
@@ -170,6 +223,9 @@ def fit(model: Module, loss_fn: LossFn = cross_entropy, optimizer: Optimizer | N
     params = model.parameters()
     history = History(lr=optimizer.lr, batch_size=batch_size)
     history.initial_loss = evaluate(model, loss_fn, X, y, metric)[0]
+    # The climb that counts as a blow-up (inf turns the check off; a nan initial loss makes
+    # it nan, which never compares greater: the nan/inf check then catches that loss).
+    allowed = (blowup - 1) * max(abs(history.initial_loss), _BLOWUP_FLOOR) if math.isfinite(blowup) else math.inf
     every = 1 if verbose is True else int(verbose)
     progress = _Progress(stream or sys.stdout, epochs, every) if verbose else None
     steps_per_epoch = 1 if batch_size is None else math.ceil(len(X) / batch_size)
@@ -190,7 +246,7 @@ def fit(model: Module, loss_fn: LossFn = cross_entropy, optimizer: Optimizer | N
                 loss.backward()
                 finite = all(p.grad is None or np.isfinite(p.grad).all() for p in params)
             smoothed = (1 - weight) * smoothed + weight * value if finite else value
-            if not finite or smoothed > blowup * history.initial_loss:
+            if not finite or smoothed - history.initial_loss > allowed:
                 if progress:
                     progress.abort()
                 raise _divergence(model, loss_fn, Xb, yb, history, epoch, step,
@@ -220,14 +276,22 @@ def _divergence(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray, 
     """The DivergenceError for this step, naming where, how, and (if any) the op that made nan/inf."""
     where = f"epoch {epoch}, step {step} of {steps_per_epoch}"
     if finite:
+        L0 = history.initial_loss
         what = (f"the loss grew to {smoothed:.4g} (averaged over about an epoch; this step's is "
-                f"{value:.4g}), more than {blowup:g} times the untrained model's {history.initial_loss:.4g}")
+                f"{value:.4g}) from the untrained model's {L0:.4g}, a climb of more than "
+                f"{blowup - 1:g} x max(|{L0:.4g}|, {_BLOWUP_FLOOR:g}) (blowup={blowup:g}; "
+                "blowup=float('inf') turns this check off)")
         op = None
     else:
         what = f"the {'loss' if not math.isfinite(value) else 'gradient'} became nan or inf"
         op = _first_nonfinite_op(model, loss_fn, Xb, yb)
         if op:
             what += f"; the first op to produce it (found by re-running the step under detect_anomaly()) was {op}"
+    if epoch == 1 and step == 1:  # no update has happened yet: the learning rate cannot be the cause
+        return DivergenceError(
+            f"training diverged at {where}, before any update: {what}. Check the loss function, "
+            "the model's initial weights and the data", epoch=epoch, step=step, lr=lr, loss=value,
+            op=op, history=history)
     message = (f"training diverged at {where} with learning rate {lr:g}: {what}. "
                f"Try a smaller learning rate (e.g. lr={lr / 10:g}), gradient clipping "
                f"(fit(..., clip_grad=1.0)), an adaptive optimizer such as Adam, or standardized inputs.")

@@ -233,7 +233,8 @@ def test_cross_entropy_bad_labels_name_the_values(labels, pattern):
 
 def test_mse_softmax_log_softmax_and_accuracy():
     pred = Tensor(np.array([[0.2, 0.8], [0.6, 0.4]]))
-    assert F.mse_loss(pred, np.array([1, 0])).item() == pytest.approx((0.04 + 0.04 + 0.16 + 0.16) / 4)
+    labels = F.one_hot(np.array([1, 0]), 2)  # labels are not values: one-hot them first
+    assert F.mse_loss(pred, labels).item() == pytest.approx((0.04 + 0.04 + 0.16 + 0.16) / 4)
     assert F.mse_loss(pred, np.array([[0.0, 1.0], [1.0, 0.0]]), reduction="sum").item() == pytest.approx(0.4)
     with pytest.raises(mg.ShapeError):
         F.mse_loss(pred, np.zeros(3))

@@ -88,9 +88,11 @@ def test_zero_grad_and_params_without_grad_are_skipped():
 
 def test_step_updates_in_place_and_records_no_graph():
     p = param([1.0], [1.0])
-    array = p.data
+    array, version = p.data, p._version
     SGD([p], lr=0.5).step()
-    assert p.data is array and p.is_leaf and p.grad_fn is None
+    # The same storage, changed through the tensor: the version counter saw it.
+    assert np.shares_memory(p.data, array) and array[0] == 0.5 and p._version == version + 1
+    assert p.is_leaf and p.grad_fn is None
 
 
 def test_clip_grad_norm_scales_jointly():

@@ -1,8 +1,8 @@
 """Neural-network toolkit: modules with named parameters, losses, and weights on disk."""
 from . import functional
-from .functional import accuracy, cross_entropy, mse_loss
+from .functional import ArgumentError, accuracy, cross_entropy, mse_loss
 from .modules import MLP, Linear, Module, ReLU, Sequential, Sigmoid, StateDictError, Tanh
 from .serialization import load, save
 
 __all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "Sequential", "MLP", "StateDictError",
-           "functional", "cross_entropy", "mse_loss", "accuracy", "save", "load"]
+           "ArgumentError", "functional", "cross_entropy", "mse_loss", "accuracy", "save", "load"]

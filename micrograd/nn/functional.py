@@ -21,13 +21,17 @@ from typing import Any
 import numpy as np
 
 from ..data import DataError
-from ..engine import Function, ShapeError, Tensor
+from ..engine import Function, MicrogradError, ShapeError, Tensor
 from ..ops import log_softmax, shifted_exp, softmax
 
 __all__ = ["Linear", "linear", "CrossEntropy", "cross_entropy", "mse_loss", "softmax", "log_softmax", "accuracy",
-           "one_hot", "target_matrix"]
+           "one_hot", "target_matrix", "ArgumentError"]
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+class ArgumentError(MicrogradError, ValueError):
+    """An option that is not one of the accepted choices, e.g. an unknown reduction or activation."""
 
 
 def one_hot(labels: Any, classes: int, dtype: Any = np.float64) -> np.ndarray:
@@ -39,26 +43,37 @@ def one_hot(labels: Any, classes: int, dtype: Any = np.float64) -> np.ndarray:
 
 
 def check_labels(labels: Any, classes: int, where: str) -> np.ndarray:
-    """labels as a 1-D int64 array, or DataError naming the first bad label."""
+    """labels as a 1-D int64 array, or DataError naming the first bad label as it was given."""
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if labels.ndim != 1:
         raise DataError(f"{where}: labels must be a 1-D array of class indices, got shape {labels.shape}")
-    if labels.dtype.kind == "f":
-        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
-            raise DataError(f"{where}: labels must be whole numbers (class indices), got {labels[:5]}...")
-    elif labels.dtype.kind not in "iub":
+    kind = labels.dtype.kind
+    if kind == "f":
+        whole = np.isfinite(labels) & (labels == np.round(labels))
+        if not whole.all():
+            k = int(np.flatnonzero(~whole)[0])
+            raise DataError(f"{where}: labels must be whole numbers (class indices), but label "
+                            f"{labels[k].item()!r} is at index {k}; pass integer class indices")
+    elif kind not in "iub":
         raise DataError(f"{where}: labels must be integers, got dtype {labels.dtype}")
-    labels = labels.astype(np.int64, copy=False)
-    # Read as unsigned, a negative label wraps to a huge value, so one max finds labels
-    # off either end; the costlier search for the culprit runs only on failure.
-    if labels.size and labels.view(np.uint64).max() >= classes:
+    # The range check runs in the labels' own dtype, before any cast to int64 could wrap a
+    # huge value (1e20, or a uint64 above 2⁶³) into a small or negative one. For int64 labels,
+    # read as unsigned, a negative label wraps to a huge value, so one max finds labels off
+    # either end; the costlier search for the culprit runs only on failure.
+    if not labels.size:
+        out_of_range = False
+    elif labels.dtype == np.int64:
+        out_of_range = labels.view(np.uint64).max() >= classes
+    else:
+        out_of_range = labels.min() < 0 or labels.max() >= classes
+    if out_of_range:
         bad = np.flatnonzero((labels < 0) | (labels >= classes))
         k = int(bad[0])
         raise DataError(
             f"{where}: labels must be in [0, {classes}) for {classes} classes, but label "
-            f"{int(labels[k])} is at index {k} ({bad.size} bad label(s); values seen: "
-            f"min {int(labels.min())}, max {int(labels.max())})")
-    return labels
+            f"{labels[k].item()!r} is at index {k} ({bad.size} bad label(s); values seen: "
+            f"min {labels.min().item()!r}, max {labels.max().item()!r})")
+    return labels.astype(np.int64, copy=False)
 
 
 def target_matrix(targets: Any, n: int, classes: int, where: str) -> np.ndarray:
@@ -67,8 +82,21 @@ def target_matrix(targets: Any, n: int, classes: int, where: str) -> np.ndarray:
     if t.ndim == 2:
         if t.shape != (n, classes):
             raise DataError(f"{where}: target rows have shape {t.shape}, the logits ({n}, {classes})")
-        return t.astype(np.float64)
+        return _float_targets(t, where)
     return one_hot(_labels_for(t, n, classes, where), classes)
+
+
+def _float_targets(t: np.ndarray, where: str, dtype: Any = np.float64) -> np.ndarray:
+    """Target values as a finite float array, or DataError naming what is wrong."""
+    if t.dtype.kind not in "biuf":
+        raise DataError(f"{where}: targets must be numbers, got dtype {t.dtype}")
+    t = t.astype(dtype)
+    if not np.isfinite(t).all():
+        k = int(np.flatnonzero(~np.isfinite(t.reshape(-1)))[0])
+        at = tuple(int(i) for i in np.unravel_index(k, t.shape))
+        raise DataError(f"{where}: targets must be finite, but entry {at} is {t.reshape(-1)[k].item()!r} "
+                        f"(as {t.dtype}); clean or rescale the targets")
+    return t
 
 
 def _labels_for(targets: np.ndarray, n: int, classes: int, where: str) -> np.ndarray:
@@ -156,7 +184,7 @@ class CrossEntropy(Function):
 def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
     """Mean (or sum) over rows of -log softmax(logits)[target]; targets are labels or one-hot rows."""
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if logits.ndim == 1:  # one sample
@@ -173,16 +201,22 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean (or sum) of (pred - target)²; integer labels against (n, C) predictions become one-hot."""
+    """Mean (or sum) of (pred - target)²; targets are values of pred's exact shape (no broadcasting).
+
+    Integer targets are values too, not class labels: for labels against (n, C)
+    predictions pass one_hot(labels, C).
+    """
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"mse_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        raise ArgumentError(f"mse_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     pred = pred if isinstance(pred, Tensor) else Tensor(pred)
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if pred.ndim == 2 and t.ndim == 1 and t.dtype.kind in "iub":
-        t = one_hot(t, pred.shape[1])
+    # PyTorch only warns when the shapes differ and broadcasts (n, 1) against (n,) into an
+    # (n, n) matrix of wrong differences; here that is an error.
     if t.shape != pred.shape:
-        raise ShapeError(f"mse_loss: predictions have shape {pred.shape}, targets {t.shape}")
-    sq = (pred - Tensor(t.astype(pred.dtype))) ** 2
+        raise ShapeError(f"mse_loss: predictions have shape {pred.shape} but targets {t.shape}; "
+                         f"they must match exactly (reshape the targets, or one_hot() class labels)")
+    dtype = pred.dtype if pred.dtype.kind == "f" else np.float64
+    sq = (pred - Tensor(_float_targets(t, "mse_loss", dtype))) ** 2
     if reduction == "none":
         return sq
     return sq.mean() if reduction == "mean" else sq.sum()

@@ -1,9 +1,11 @@
 """Modules: objects that hold parameters and map tensors to tensors.
 
 A `Module` finds its parameters and submodules by looking at its own attributes:
-a `Tensor` attribute that requires grad is a parameter, a `Module` attribute is a
-submodule, and so is every Module inside a list or tuple attribute (named by its
-position). Names are dotted paths, as in PyTorch: `layers.0.weight`.
+a `Tensor` attribute that requires grad when it is set is a parameter (and stays one
+when it is frozen later with `requires_grad = False`), any other `Tensor` attribute is a
+buffer, a `Module` attribute is a submodule, and so is every Module inside a list or
+tuple attribute (named by its position). Names are dotted paths, as in PyTorch:
+`layers.0.weight`. `state_dict()` holds every parameter, frozen or not, and every buffer.
 """
 from __future__ import annotations
 
@@ -13,14 +15,23 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..creation import as_generator
-from ..engine import MicrogradError, ShapeError, Tensor
+from ..engine import MicrogradError, ShapeError, Tensor, no_grad
 from . import functional as F
+from .functional import ArgumentError
 
 __all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "Sequential", "MLP", "StateDictError"]
 
 
 class StateDictError(MicrogradError, ValueError):
-    """Saved weights whose names or shapes do not match the model."""
+    """Saved weights that do not fit the model (names, shapes, dtypes), or a file that is not a checkpoint."""
+
+
+def _size(value: Any, what: str, where: str) -> int:
+    """value as a layer size: an integer >= 1 (bools and floats such as 2.7 or 2.0 are refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ShapeError(f"{where}: {what} must be an integer >= 1, got {value!r}; "
+                         "pass whole positive numbers of features")
+    return int(value)
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -31,6 +42,13 @@ class Module:
     """Base class: subclasses set parameters and submodules as attributes and define forward()."""
 
     training: bool = True
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        # Remember which attributes were parameters when set, so that freezing one later
+        # (requires_grad = False) does not turn it into a buffer or drop it from state_dict().
+        if isinstance(value, Tensor) and value.requires_grad:
+            self.__dict__.setdefault("_parameter_names", set()).add(key)
+        super().__setattr__(key, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -59,19 +77,37 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """(qualified name, tensor) for every parameter; also sets each tensor's `.name`."""
+    def _named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Tensor, bool]]:
+        """(qualified name, tensor, is a parameter) for every Tensor attribute, shared ones once."""
         seen: set[int] = set()
         for mod_name, mod in self.named_modules(prefix):
+            registered = vars(mod).setdefault("_parameter_names", set())
             for key, value in vars(mod).items():
-                if isinstance(value, Tensor) and value.requires_grad and id(value) not in seen:
-                    seen.add(id(value))
-                    name = f"{mod_name}.{key}" if mod_name else key
-                    value.name = name
-                    yield name, value
+                if not isinstance(value, Tensor) or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                if value.requires_grad:  # made trainable after it was set: a parameter from now on
+                    registered.add(key)
+                yield (f"{mod_name}.{key}" if mod_name else key), value, key in registered
 
-    def parameters(self) -> list[Tensor]:
-        return [p for _, p in self.named_parameters()]
+    def named_parameters(self, prefix: str = "", include_frozen: bool = False
+                         ) -> Iterator[tuple[str, Tensor]]:
+        """(qualified name, tensor) for every trainable parameter (also frozen ones if
+        include_frozen, as PyTorch's named_parameters lists them); sets each tensor's `.name`."""
+        for name, value, is_parameter in self._named_tensors(prefix):
+            if is_parameter and (include_frozen or value.requires_grad):
+                value.name = name
+                yield name, value
+
+    def parameters(self, include_frozen: bool = False) -> list[Tensor]:
+        """The trainable parameters (what an optimizer takes); include_frozen adds the frozen ones."""
+        return [p for _, p in self.named_parameters(include_frozen=include_frozen)]
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(qualified name, tensor) for every Tensor attribute that is not a parameter."""
+        for name, value, is_parameter in self._named_tensors(prefix):
+            if not is_parameter:
+                yield name, value
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())
@@ -91,27 +127,45 @@ class Module:
 
     # -- weights in and out ---------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """A copy of every parameter's array, by qualified name."""
-        return OrderedDict((n, p.data.copy()) for n, p in self.named_parameters())
+        """A copy of every parameter's (frozen or not) and buffer's array, by qualified name."""
+        return OrderedDict((n, np.array(t.data, copy=True)) for n, t, _ in self._named_tensors())
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy arrays into the parameters; every name and shape must match exactly."""
-        params = dict(self.named_parameters())
+    def load_state_dict(self, state: Any) -> None:
+        """Copy arrays into every parameter and buffer; names and shapes must match exactly.
+
+        Everything is checked before anything is written, so a StateDictError leaves the
+        model as it was. Values are cast to each tensor's dtype only when numpy counts the
+        cast as "same_kind" (int or float into float, float64 into float32, never text,
+        complex or float into int) and only if they stay finite.
+        """
+        where = type(self).__name__
+        if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+            raise StateDictError(f"{where}.load_state_dict: expected a mapping of names to arrays "
+                                 f"(what state_dict() returns), got a {type(state).__name__}")
+        tensors = {n: t for n, t, _ in self._named_tensors()}
         problems = []
-        missing = [n for n in params if n not in state]
-        unexpected = [n for n in state if n not in params]
+        missing = [n for n in tensors if n not in state]
+        unexpected = [str(n) for n in state.keys() if n not in tensors]
         if missing:
             problems.append("missing from the file: " + ", ".join(missing))
         if unexpected:
             problems.append("in the file but not in the model: " + ", ".join(unexpected))
-        for n, p in params.items():
-            if n in state and np.shape(state[n]) != p.shape:
-                problems.append(f"{n}: the model has shape {p.shape}, the file {np.shape(state[n])}")
+        values: dict[str, np.ndarray] = {}
+        for n, t in tensors.items():
+            if n not in state:
+                continue
+            value, problem = _checked_value(n, state[n], t)
+            if problem:
+                problems.append(problem)
+            else:
+                values[n] = value
         if problems:
-            raise StateDictError(f"{type(self).__name__}: the weights do not fit the model; "
+            raise StateDictError(f"{where}.load_state_dict: the weights do not fit the model; "
                                  + "; ".join(problems))
-        for n, p in params.items():
-            p.data[...] = np.asarray(state[n], dtype=p.dtype)
+        # Through the tensors' own in-place copy, so that their version counters see the change.
+        with no_grad():
+            for n, t in tensors.items():
+                t.copy_(values[n])
 
     def save(self, path: Any) -> None:
         from .serialization import save
@@ -137,15 +191,37 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
+def _checked_value(name: str, raw: Any, t: Tensor) -> tuple[np.ndarray | None, str | None]:
+    """(raw as an array of t's dtype, None) if it can be loaded into t, else (None, what is wrong)."""
+    try:
+        value = np.asarray(raw.data if isinstance(raw, Tensor) else raw)
+    except (ValueError, TypeError) as e:  # e.g. a ragged nested list
+        return None, f"{name}: not an array ({e})"
+    if value.dtype.kind not in "biuf" or not np.can_cast(value.dtype, t.dtype, casting="same_kind"):
+        return None, (f"{name}: the file holds dtype {value.dtype}, which cannot be cast safely to "
+                      f"the model's {t.dtype}")
+    if value.shape != t.shape:
+        return None, f"{name}: the model has shape {t.shape}, the file {value.shape}"
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        bad = int(np.count_nonzero(~np.isfinite(value)))
+        return None, (f"{name}: {bad} value(s) are nan or inf (saved from a model that diverged?); "
+                      "refusing to load them")
+    with np.errstate(over="ignore"):  # overflow is reported below, by name
+        cast = value.astype(t.dtype)
+    if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+        return None, (f"{name}: values up to {np.abs(value).max():.4g} overflow the model's {t.dtype}")
+    return cast, None
+
+
 class Linear(Module):
     """y = x Wᵀ + b, W of shape (out, in); W and b start as U(-1/√in, 1/√in), as in PyTorch."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  seed: int | None = None, generator: np.random.Generator | None = None,
                  dtype: Any = np.float64):
-        if in_features < 1 or out_features < 1:
-            raise ShapeError(f"Linear: sizes must be positive, got in={in_features}, out={out_features}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        in_features = _size(in_features, "in_features", "Linear")
+        out_features = _size(out_features, "out_features", "Linear")
+        self.in_features, self.out_features = in_features, out_features
         rng = as_generator(seed, generator)
         bound = 1.0 / np.sqrt(in_features)
         self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype),
@@ -229,11 +305,13 @@ class MLP(Module):
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int | None = None,
                  generator: np.random.Generator | None = None):
-        sizes = [int(s) for s in sizes]
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise ShapeError(f"MLP: sizes must be a list of layer widths such as [2, 10, 2], got {sizes!r}")
+        sizes = [_size(s, f"sizes[{k}]", f"MLP({list(sizes)})") for k, s in enumerate(sizes)]
         if len(sizes) < 2:
             raise ShapeError(f"MLP: needs at least an input and an output size, got {sizes}")
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
+            raise ArgumentError(f"MLP: unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
         rng = as_generator(seed, generator)
         layers: list[Module] = []
         for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
