@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 from micrograd import nn  # noqa: E402
-from micrograd.demo import circles_experiment, demo_options  # noqa: E402
+from micrograd.lab.demo import circles_experiment, demo_options  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,10 +14,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 from micrograd import data, nn, optim  # noqa: E402
-from micrograd.demo import demo_options  # noqa: E402
+from micrograd.lab.demo import demo_options  # noqa: E402
 from micrograd.nn.functional import cross_entropy  # noqa: E402
-from micrograd.plots import compare_runs  # noqa: E402
 from micrograd.train import evaluate, fit  # noqa: E402
+from micrograd.viz.plots import compare_runs  # noqa: E402
 
 # name: (batch_size, learning rate, epochs as a multiple of the online variant's)
 VARIANTS = {"full batch": (None, 1.0, 10), "mini-batch (32)": (32, 0.3, 3), "online (1)": (1, 0.03, 1)}

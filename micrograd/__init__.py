@@ -1,16 +1,66 @@
 """micrograd: a tensor autograd engine on numpy that you can read in an afternoon."""
-from .engine import (AnomalyError, DTypeError, Function, GraphReleasedError, InplaceError,
-                     MicrogradError, ShapeError, Tensor, detect_anomaly, enable_grad, from_numpy,
-                     is_grad_enabled, no_grad, observe)
-from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from .ops import (clip, concatenate, exp, log, log_softmax, logsumexp, matmul, maximum, minimum,
-                  relu, sigmoid, softmax, sqrt, stack, tanh, where)
-from .gradcheck import GradcheckError, gradcheck
-from . import data, nn, optim  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
-from .train import DivergenceError, fit
-from .counting import OpCounts, count_ops
-from .modes import BudgetError, estimate_partials
-from .drawing import draw  # micrograd.draw(t); render, draw_model etc. in micrograd.drawing
+from . import (  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
+                     data,
+                     nn,
+                     optim,
+)
+from .creation import (
+                     arange,
+                     full,
+                     ones,
+                     ones_like,
+                     rand,
+                     randn,
+                     tensor,
+                     zeros,
+                     zeros_like,
+)
+from .engine import (
+                     Function,
+                     Tensor,
+                     detect_anomaly,
+                     enable_grad,
+                     from_numpy,
+                     is_grad_enabled,
+                     no_grad,
+                     observe,
+)
+from .errors import (
+                     AnomalyError,
+                     BudgetError,
+                     DivergenceError,
+                     DTypeError,
+                     GradcheckError,
+                     GraphReleasedError,
+                     InplaceError,
+                     MicrogradError,
+                     ShapeError,
+)
+from .grad.counting import OpCounts, count_ops
+from .grad.gradcheck import gradcheck
+from .grad.modes import estimate_partials
+from .ops import (
+                     clip,
+                     concatenate,
+                     exp,
+                     log,
+                     log_softmax,
+                     logsumexp,
+                     matmul,
+                     maximum,
+                     minimum,
+                     relu,
+                     sigmoid,
+                     softmax,
+                     sqrt,
+                     stack,
+                     tanh,
+                     where,
+)
+from .train import fit
+from .viz.drawing import (
+                     draw,  # micrograd.draw(t); render, draw_model etc. in micrograd.viz.drawing
+)
 
 __version__ = "0.1.0"
 

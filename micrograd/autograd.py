@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .engine import (DTypeError, Function, GraphReleasedError, MicrogradError, ShapeError,
-                     Tensor)
+from .engine import Function, Tensor
+from .errors import DTypeError, GraphReleasedError, MicrogradError, ShapeError
 
 __all__ = ["backward", "unbroadcast", "register_mode", "release"]
 
@@ -212,7 +212,7 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
     """Tensor.backward: seed the walk and run it in the requested mode."""
     seed = seed_gradient(root, gradient)
     if mode not in _MODES:
-        from . import modes  # noqa: F401  (registers "naive" and "forward")
+        from .grad import modes  # noqa: F401  (registers "naive" and "forward")
     try:
         run = _MODES[mode]
     except KeyError:

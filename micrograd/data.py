@@ -11,16 +11,12 @@ from typing import Any, Iterator, NamedTuple
 import numpy as np
 
 from .creation import as_generator
-from .engine import MicrogradError
+from .errors import DataError
 
 __all__ = ["DataError", "circles", "moons", "spirals", "digits", "load_mnist", "read_idx",
            "split", "Split", "batches", "check_xy"]
 
 Arrays = tuple[np.ndarray, np.ndarray]
-
-
-class DataError(MicrogradError, ValueError):
-    """Data that cannot be used as given: bad labels, lengths that differ, a broken file."""
 
 
 def check_xy(X: Any, y: Any, where: str = "data") -> Arrays:

@@ -15,35 +15,20 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from .errors import (
+    AnomalyError,
+    DTypeError,
+    GraphReleasedError,
+    InplaceError,
+    MicrogradError,
+    ShapeError,
+)
+
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "from_numpy",
     "detect_anomaly", "observe", "MicrogradError", "ShapeError", "DTypeError",
     "GraphReleasedError", "AnomalyError", "InplaceError",
 ]
-
-
-class MicrogradError(Exception):
-    """Base class of the errors micrograd raises on bad input."""
-
-
-class ShapeError(MicrogradError, ValueError):
-    """An op got operands whose shapes do not fit together."""
-
-
-class DTypeError(MicrogradError, TypeError):
-    """An op got data of a dtype it cannot work on."""
-
-
-class InplaceError(MicrogradError, RuntimeError):
-    """An in-place change that would make a gradient wrong: refused now, or found at backward()."""
-
-
-class GraphReleasedError(MicrogradError, RuntimeError):
-    """backward() reached a node whose saved buffers were already freed."""
-
-
-class AnomalyError(MicrogradError, FloatingPointError):
-    """A nan or inf appeared while anomaly detection was on."""
 
 
 # --------------------------------------------------------------------------- grad mode
@@ -457,7 +442,7 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
 
         mode="backprop" (default) walks the graph once in reverse topological
-        order; other modes are in `micrograd.modes`.
+        order; other modes are in `micrograd.grad.modes`.
         """
         _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
 

@@ -15,14 +15,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .engine import Function, MicrogradError, ShapeError, Tensor, _lift, is_grad_enabled, no_grad
-
-try:
-    from .engine import DTypeError
-except ImportError:  # older engines: the lead is moving every error class into one module
-    class DTypeError(MicrogradError, TypeError):  # type: ignore[no-redef]
-        """An op got data of a dtype it cannot work on."""
-
+from .engine import Function, Tensor, _lift, is_grad_enabled, no_grad
+from .errors import DTypeError, MicrogradError, ShapeError
 
 # ----------------------------------------------------------------- dtype guards
 

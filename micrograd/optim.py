@@ -11,13 +11,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .engine import MicrogradError, Tensor, no_grad
+from .engine import Tensor, no_grad
+from .errors import OptimizerError
 
 __all__ = ["Optimizer", "SGD", "Adam", "OptimizerError", "clip_grad_norm"]
-
-
-class OptimizerError(MicrogradError, ValueError):
-    """A hyperparameter out of range, or parameters that cannot be optimized."""
 
 
 def _number(name: str, value: Any, where: str) -> float:

@@ -11,29 +11,23 @@ from typing import Any, Callable, TextIO
 import numpy as np
 
 from .creation import as_generator
-from .data import DataError, batches, check_xy
-from .engine import AnomalyError, MicrogradError, ShapeError, Tensor, detect_anomaly, no_grad
-from .nn.functional import ArgumentError, accuracy, check_labels, cross_entropy
+from .data import batches, check_xy
+from .engine import Tensor, detect_anomaly, no_grad
+from .errors import (
+    AnomalyError,
+    ArgumentError,
+    DataError,
+    DivergenceError,
+    MicrogradError,
+    ShapeError,
+)
+from .nn.functional import accuracy, check_labels, cross_entropy
 from .nn.modules import Linear, Module
 from .optim import Optimizer, _positive, clip_grad_norm
 
 __all__ = ["fit", "evaluate", "History", "DivergenceError"]
 
 LossFn = Callable[[Tensor, Any], Tensor]
-
-
-class DivergenceError(MicrogradError, FloatingPointError):
-    """Training blew up: the loss became nan/inf or grew far beyond its starting value.
-
-    Attributes: epoch, step (within the epoch), lr, loss, op (the first op found to
-    produce nan/inf, or None) and history (what was recorded before the blow-up).
-    """
-
-    def __init__(self, message: str, *, epoch: int, step: int, lr: float, loss: float,
-                 op: str | None, history: "History"):
-        super().__init__(message)
-        self.epoch, self.step, self.lr, self.loss, self.op = epoch, step, lr, loss, op
-        self.history = history
 
 
 @dataclass

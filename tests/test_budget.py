@@ -10,12 +10,12 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import micrograd as mg
-from micrograd.compare import build_model
-from micrograd.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
-
+from micrograd.grad.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
+from micrograd.lab.compare import build_model
 
 # --------------------------------------------------------------------------- the oracle
 

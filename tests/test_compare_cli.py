@@ -1,4 +1,4 @@
-"""`micrograd compare` and its Python API (micrograd.compare)."""
+"""`micrograd compare` and its Python API (micrograd.lab.compare)."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,13 @@ import sys
 import pytest
 
 from micrograd.cli import main
-from micrograd.compare import closed_form, format_table, parse_depths, plot_compare, run_compare
+from micrograd.lab.compare import (
+    closed_form,
+    format_table,
+    parse_depths,
+    plot_compare,
+    run_compare,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -102,8 +108,9 @@ def test_python_api_for_the_demo(tmp_path):
 
 
 def test_agreement_is_elementwise_with_a_floor_for_near_zero_entries():
-    from micrograd.compare import _agreement
     import numpy as np
+
+    from micrograd.lab.compare import _agreement
     ref = [np.array([1.0, -2.0, 1e-20]), None]
     assert _agreement([ref[0] * (1 + 1e-14), None], ref) == (True, pytest.approx(1e-14, rel=1e-3))
     assert _agreement([ref[0] + [0, 0, 1e-14], None], ref)[0]          # under 1e-13 · max|ref|

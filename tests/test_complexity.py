@@ -6,12 +6,13 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import micrograd as mg
 from micrograd import engine
-from micrograd.compare import build_model, closed_form
-from micrograd.modes import BudgetError, DEFAULT_MAX_PARTIALS, estimate_partials
+from micrograd.grad.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
+from micrograd.lab.compare import build_model, closed_form
 
 MODES = ("backprop", "naive", "forward")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from micrograd.cli import main as cli_main
-from micrograd.demo import demo_options
+from micrograd.lab.demo import demo_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMOS = {

@@ -11,13 +11,14 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import micrograd as mg
 from micrograd import Tensor, count_ops
 from micrograd.cli import main as cli_main
 
-drawmod = importlib.import_module("micrograd.drawing")
+drawmod = importlib.import_module("micrograd.viz.drawing")
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's `dot` is not installed "
@@ -318,7 +319,7 @@ def test_svg_has_one_node_group_per_node_and_png_pdf_are_valid(tmp_path):
     for legend in (False, True):
         g = mg.draw(loss, legend=legend, show_values=True)
         nodes, _ = parse(g.source)
-        svg = mg.drawing.render(g, tmp_path / f"g{legend}.svg")
+        svg = mg.viz.render(g, tmp_path / f"g{legend}.svg")
         root = ET.parse(svg).getroot()
         groups = [e for e in root.iter("{http://www.w3.org/2000/svg}g") if e.get("class") == "node"]
         assert len(groups) == len(nodes)
@@ -354,7 +355,7 @@ def test_without_dot_draw_still_works_and_render_says_how_to_install(tmp_path, m
     out = tmp_path / "out"
     for ext in ("svg", "png", "pdf"):
         with pytest.raises(drawmod.GraphvizNotFoundError) as e:
-            mg.drawing.render(g, out / f"graph.{ext}")
+            mg.viz.render(g, out / f"graph.{ext}")
         assert isinstance(e.value, mg.MicrogradError)
         assert "apt-get install graphviz" in str(e.value) and "brew install graphviz" in str(e.value)
     assert not out.exists()  # nothing written, not even the directory

@@ -8,12 +8,23 @@ import threading
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import micrograd as mg
-from micrograd import (AnomalyError, Function, GradcheckError, MicrogradError, ShapeError,
-                       Tensor, detect_anomaly, enable_grad, is_grad_enabled, no_grad)
+from micrograd import (
+    AnomalyError,
+    Function,
+    GradcheckError,
+    MicrogradError,
+    ShapeError,
+    Tensor,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+)
 
 
 def leaf(values, dtype=np.float64) -> Tensor:

@@ -12,7 +12,6 @@ from micrograd.data import DataError
 from micrograd.nn import functional as F
 from micrograd.nn.functional import CrossEntropy
 
-
 # ----------------------------------------------------------------- the fused linear op
 
 @given(batch=st.sampled_from([(), (1,), (3,), (2, 3)]), n_in=st.integers(1, 4),

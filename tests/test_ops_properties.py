@@ -12,7 +12,7 @@ differences are meaningful) and which shapes/parameters to draw. From the table:
                                           5-point stencil on the *numpy reference*, so the
                                           check does not lean on micrograd's forward), and
                                           has the input's shape and dtype; and
-                                          micrograd.gradcheck agrees
+                                          micrograd.grad.gradcheck agrees
   * test_jvp_adjoint_identity             <g, jvp(t)> == <vjp(g), t> for the recorded node
   * test_float32_end_to_end               float32 in, float32 out, float32 grads
 
@@ -29,7 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import micrograd as mg

@@ -20,18 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from ..data import DataError
-from ..engine import Function, MicrogradError, ShapeError, Tensor
+from ..engine import Function, Tensor
+from ..errors import ArgumentError, DataError, ShapeError
 from ..ops import log_softmax, shifted_exp, softmax
 
 __all__ = ["Linear", "linear", "CrossEntropy", "cross_entropy", "mse_loss", "softmax", "log_softmax", "accuracy",
            "one_hot", "target_matrix", "ArgumentError"]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-class ArgumentError(MicrogradError, ValueError):
-    """An option that is not one of the accepted choices, e.g. an unknown reduction or activation."""
 
 
 def one_hot(labels: Any, classes: int, dtype: Any = np.float64) -> np.ndarray:

@@ -15,15 +15,11 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from ..creation import as_generator
-from ..engine import MicrogradError, ShapeError, Tensor, no_grad
+from ..engine import Tensor, no_grad
+from ..errors import ArgumentError, ShapeError, StateDictError
 from . import functional as F
-from .functional import ArgumentError
 
 __all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "Sequential", "MLP", "StateDictError"]
-
-
-class StateDictError(MicrogradError, ValueError):
-    """Saved weights that do not fit the model (names, shapes, dtypes), or a file that is not a checkpoint."""
 
 
 def _size(value: Any, what: str, where: str) -> int:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .modules import Module, StateDictError
+from ..errors import CheckpointNotFoundError, StateDictError
+from .modules import Module
 
 __all__ = ["save", "load", "CheckpointNotFoundError"]
 
@@ -21,10 +22,6 @@ __all__ = ["save", "load", "CheckpointNotFoundError"]
 # would give it. Reading the umask means setting it, so it is read once, at import.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-
-
-class CheckpointNotFoundError(StateDictError, FileNotFoundError):
-    """load() was given a path with no file: a StateDictError that `except FileNotFoundError` also catches."""
 
 
 def _npz_path(path: str | os.PathLike) -> Path:

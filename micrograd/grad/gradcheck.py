@@ -5,13 +5,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .engine import MicrogradError, Tensor, no_grad
+from ..engine import Tensor, no_grad
+from ..errors import GradcheckError
 
 __all__ = ["gradcheck", "GradcheckError", "numerical_grad"]
-
-
-class GradcheckError(MicrogradError, AssertionError):
-    """backward() and finite differences disagree."""
 
 
 def _scalarize(out: Tensor, upstream: np.ndarray | None) -> Tensor:

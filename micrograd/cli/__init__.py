@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from . import __version__
+from .. import __version__
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -41,11 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="gradcheck a small MLP-like expression")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=cmd_check)
-    from .demo import add_demo_parser
+    from ..lab.demo import add_demo_parser
     add_demo_parser(sub)
-    from .compare import add_compare_parser
+    from ..lab.compare import add_compare_parser
     add_compare_parser(sub)
-    from .graph_cli import add_graph_parser
+    from .graph import add_graph_parser
     add_graph_parser(sub)
     return parser
 

@@ -8,7 +8,7 @@ __all__ = ["add_graph_parser", "cmd_graph"]
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from .drawing import DrawError, GraphvizNotFoundError, draw_model
+    from ..viz.drawing import DrawError, GraphvizNotFoundError, draw_model
 
     collapse = {None: False, "box": "box", "cluster": "cluster"}[args.collapse_modules]
     try:

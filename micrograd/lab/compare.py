@@ -30,10 +30,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .counting import count_ops
-from .engine import Tensor
-from .modes import DEFAULT_MAX_PARTIALS, BudgetError
-from .plots import pyplot, save_figure
+from ..engine import Tensor
+from ..errors import BudgetError
+from ..grad.counting import count_ops
+from ..grad.modes import DEFAULT_MAX_PARTIALS
+from ..viz.plots import pyplot, save_figure
 
 __all__ = ["MODELS", "MODES", "Model", "build_model", "closed_form", "run_compare",
            "format_table", "plot_compare", "parse_depths", "add_compare_parser", "cmd_compare"]

@@ -1,7 +1,7 @@
 """Draw the graph that produced a tensor, the graph that backprop walks, with Graphviz.
 
     g = micrograd.draw(loss)                      # a graphviz.Digraph; shows inline in Jupyter
-    micrograd.drawing.render(g, "loss.svg")       # .svg, .png or .pdf through Graphviz's `dot`
+    micrograd.viz.drawing.render(g, "loss.svg")       # .svg, .png or .pdf through Graphviz's `dot`
 
 One node per tensor (a box) and one per op (an ellipse), edges in the direction the
 data flows: tensor → op → tensor. Parameters (leaves that require grad), inputs and
@@ -31,8 +31,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .autograd import ReleasedTensor
-from .engine import Function, MicrogradError, Tensor
+from ..autograd import ReleasedTensor
+from ..engine import Function, Tensor
+from ..errors import DrawError, GraphvizNotFoundError
 
 try:  # the Python package is optional: without it we return a stand-in with .source
     import graphviz as _graphviz
@@ -41,14 +42,6 @@ except ImportError:  # pragma: no cover - exercised by monkeypatching _graphviz 
 
 __all__ = ["draw", "render", "draw_model", "pipe", "DrawError", "GraphvizNotFoundError",
            "DotGraph", "FORMATS"]
-
-
-class DrawError(MicrogradError, ValueError):
-    """draw() or render() got options or a file name it cannot use, or `dot` failed."""
-
-
-class GraphvizNotFoundError(MicrogradError, RuntimeError):
-    """Rendering needs Graphviz's `dot` program and it is not on PATH."""
 
 
 INSTALL_HINT = (
@@ -811,7 +804,7 @@ def _parse_sizes(sizes: Sequence[int] | str) -> list[int]:
 def _linear_stack(sizes: list[int], rng: np.random.Generator, activation_last: bool) -> Any:
     """nn Linear layers of the given sizes with tanh between them (and after the last one
     when activation_last); parameters named layers.K.weight (MLP) or K.weight (Sequential)."""
-    from .nn import MLP, Linear, Sequential, Tanh
+    from ..nn import MLP, Linear, Sequential, Tanh
 
     if not activation_last:
         return MLP(sizes, generator=rng)
@@ -863,7 +856,7 @@ def draw_model(model: str = "mlp", sizes: Sequence[int] | str = (2, 10, 2), dept
     naive_counts  run naive mode and backprop under count_ops() and overlay both counts.
     show_grads    run backward() first so the gradients are there to show.
     """
-    from .counting import count_ops
+    from ..grad.counting import count_ops
 
     loss = build_model(model, sizes=sizes, depth=depth, width=width, seed=seed,
                        n_points=n_points)

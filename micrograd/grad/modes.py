@@ -21,22 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autograd import _store_grad, register_mode, release, unbroadcast
-from .engine import MicrogradError, Tensor
+from ..autograd import _store_grad, register_mode, release, unbroadcast
+from ..engine import Tensor
+from ..errors import BudgetError
 
 __all__ = ["BudgetError", "naive", "forward", "estimate_partials", "DEFAULT_MAX_PARTIALS"]
 
 DEFAULT_MAX_PARTIALS = 2_000_000
-
-
-class BudgetError(MicrogradError, RuntimeError):
-    """A slow mode would evaluate more local partials than allowed.
-
-    Attributes: mode, need (the partials it would evaluate) and limit (max_partials)."""
-
-    def __init__(self, message: str, mode: str = "", need: int = 0, limit: int = 0):
-        super().__init__(message)
-        self.mode, self.need, self.limit = mode, need, limit
 
 
 def _graph(root: Tensor) -> tuple[list[Tensor], dict[Tensor, int]]:

@@ -8,9 +8,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .engine import Tensor, no_grad
-from .nn.modules import Module
-from .train import History
+from ..engine import Tensor, no_grad
+from ..nn.modules import Module
+from ..train import History
 
 __all__ = ["pyplot", "save_figure", "decision_boundary", "training_curves", "compare_runs", "image_grid"]
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from . import data, optim
-from .nn import MLP, functional as F
-from .train import History, evaluate, fit
+from .. import data, optim
+from ..nn import MLP
+from ..nn import functional as F
+from ..train import History, evaluate, fit
 
 __all__ = ["DEFAULT_OUT", "add_demo_arguments", "demo_options", "is_fast", "CirclesRun",
            "circles_experiment", "extra_figures", "add_demo_parser", "cmd_demo"]
@@ -85,7 +86,7 @@ def circles_experiment(out: Path | str | None = DEFAULT_OUT, seed: int = 0, fast
 
 def circles_pictures(run: CirclesRun, out: Path) -> list[Path]:
     """The decision boundary and the loss/accuracy curves, plus whatever `extra_figures` adds."""
-    from .plots import decision_boundary, training_curves
+    from ..viz.plots import decision_boundary, training_curves
     Xtr, ytr = run.split.train
     Xte, yte = run.split.test
     sizes = "-".join(map(str, run.model.sizes))
@@ -101,11 +102,11 @@ def circles_pictures(run: CirclesRun, out: Path) -> list[Path]:
 def extra_figures(run: CirclesRun, out: Path) -> list[Path]:
     """The graph backprop walks for the trained network (forward, and coloured by naive
     mode's partial counts) and the backprop-vs-naive complexity plot of a tanh chain."""
-    from . import Tensor, count_ops
+    from .. import Tensor, count_ops
+    from ..errors import MicrogradError
+    from ..nn import functional as F
+    from ..viz.drawing import draw, render
     from .compare import plot_compare, run_compare
-    from .drawing import draw, render
-    from .engine import MicrogradError
-    from .nn import functional as F
 
     X, y = run.split.train
     loss = F.cross_entropy(run.model(Tensor(X[:8])), y[:8])

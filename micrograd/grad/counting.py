@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .engine import Function, observe
+from ..engine import Function, observe
 
 __all__ = ["OpCounts", "count_ops"]
 

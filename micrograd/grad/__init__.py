@@ -1,0 +1,1 @@
+"""Gradients beyond backprop: the slow modes and their cost, counting the work, checking the result."""

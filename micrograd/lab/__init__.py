@@ -1,0 +1,1 @@
+"""The lab's experiments: the model families, naive mode against backprop, the demo."""
