@@ -59,7 +59,7 @@ from .ops import (
 )
 from .train import fit
 from .viz.drawing import (
-                     draw,  # micrograd.draw(t); render, draw_model etc. in micrograd.viz.drawing
+                     draw,  # micrograd.draw(t); render etc. in micrograd.viz
 )
 
 __version__ = "0.1.0"

@@ -19,6 +19,7 @@ from micrograd import Tensor, count_ops
 from micrograd.cli import main as cli_main
 
 drawmod = importlib.import_module("micrograd.viz.drawing")
+graphs = importlib.import_module("micrograd.lab.graphs")
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's `dot` is not installed "
@@ -210,7 +211,7 @@ def test_max_nodes_is_a_no_op_when_the_graph_is_small():
 # --------------------------------------------------------------------------- modules
 
 def _mlp_loss(sizes):
-    return drawmod.build_model("mlp", sizes=sizes, seed=1, n_points=4)
+    return graphs.build_model("mlp", sizes=sizes, seed=1, n_points=4)
 
 
 def test_collapse_modules_draws_each_linear_layer_as_one_box():
@@ -409,7 +410,7 @@ def test_cli_bad_sizes_is_a_clean_error(tmp_path, capsys):
 
 
 def test_draw_model_families():
-    g = drawmod.draw_model("chain", depth=3, width=2, naive_counts=True, legend=False)
+    g = graphs.draw_model("chain", depth=3, width=2, naive_counts=True, legend=False)
     nodes, _ = parse(g.source)
     counts = _counts_from_labels(nodes)
     # a chain: naive work grows towards the loss (the tanh of layer k is walked once for
@@ -417,7 +418,7 @@ def test_draw_model_families():
     # backprop stays at one per edge
     tanh = sorted((n, b) for (name, n, b) in counts.elements() if name == "tanh")
     assert [b for _, b in tanh] == [1, 1, 1] and [n for n, _ in tanh] == [4, 8, 12]
-    g = drawmod.draw_model("mlp", sizes=(2, 10, 2), show_grads=True)
+    g = graphs.draw_model("mlp", sizes=(2, 10, 2), show_grads=True)
     assert "\ngrad " in parse(g.source)[0]["t1"] or "grad mean" in g.source
     with pytest.raises(mg.MicrogradError):
-        drawmod.draw_model("resnet")
+        graphs.draw_model("resnet")

@@ -8,7 +8,8 @@ __all__ = ["add_graph_parser", "cmd_graph"]
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from ..viz.drawing import DrawError, GraphvizNotFoundError, draw_model
+    from ..errors import DrawError, GraphvizNotFoundError
+    from ..lab.graphs import draw_model
 
     collapse = {None: False, "box": "box", "cluster": "cluster"}[args.collapse_modules]
     try:

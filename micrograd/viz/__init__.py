@@ -1,4 +1,4 @@
 """Pictures: the graph backprop walks (Graphviz) and training plots (matplotlib)."""
-from .drawing import draw, draw_model, render
+from .drawing import draw, render
 
-__all__ = ["draw", "draw_model", "render"]
+__all__ = ["draw", "render"]
