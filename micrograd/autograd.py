@@ -10,14 +10,14 @@ with an explicit stack instead of recursion (graphs 100,000 ops deep are fine).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from .engine import Function, Tensor
 from .errors import DTypeError, GraphReleasedError, MicrogradError, ShapeError
 
-__all__ = ["backward", "unbroadcast", "register_mode", "release"]
+__all__ = ["backward", "toposort", "consumer_counts", "unbroadcast", "register_mode", "release"]
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -67,16 +67,21 @@ def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
 _grad_lock = threading.Lock()
 
 
-def _store_grad(t: Tensor, g: np.ndarray, owned: bool) -> None:
-    """Accumulate g into t.grad. `owned` says no one else holds g, so it need not be copied."""
+def _accumulate(t: Tensor, g: np.ndarray, owned: bool) -> None:
+    """t.grad += g (hold _grad_lock). `owned` says no one else holds g: no copy needed."""
     if g.dtype != t._data.dtype:
         g = g.astype(t._data.dtype)
         owned = True
+    if t.grad is None:
+        t.grad = g if owned and type(g) is np.ndarray else np.array(g, copy=True)
+    else:
+        t.grad += g
+
+
+def _store_grad(t: Tensor, g: np.ndarray, owned: bool) -> None:
+    """Accumulate g into t.grad, safely against other threads doing the same."""
     with _grad_lock:
-        if t.grad is None:
-            t.grad = g if owned and type(g) is np.ndarray else np.array(g, copy=True)
-        else:
-            t.grad += g
+        _accumulate(t, g, owned)
 
 
 class ReleasedTensor(Tensor):
@@ -129,21 +134,46 @@ def release(fns: Iterable[Function]) -> None:
         fn.parents = tuple(new)
 
 
-def _consumer_counts(root: Tensor) -> dict[Tensor, int]:
-    """For every node that needs a gradient, how many graph edges lead into it from above."""
+def consumer_counts(root: Tensor, grad_only: bool = True) -> dict[Tensor, int]:
+    """For every node below root, how many graph edges lead into it from above.
+    grad_only: follow only the edges into tensors that require grad (those gradients take)."""
     counts: dict[Tensor, int] = {}
     stack = [root]
     while stack:
-        node = stack.pop()
-        for p in node._ctx.parents:
-            if p._rg:
+        fn = stack.pop()._ctx
+        if fn is None:
+            continue
+        for p in fn.parents:
+            if p._rg or not grad_only:
                 if p in counts:
                     counts[p] += 1
                 else:
                     counts[p] = 1
-                    if p._ctx is not None:
-                        stack.append(p)
+                    stack.append(p)
     return counts
+
+
+def toposort(root: Tensor, grad_only: bool = True) -> Iterator[Tensor]:
+    """Every node of root's graph, each after all the nodes that consume it (root first).
+
+    Kahn's algorithm on consumer counts with an explicit stack, so a graph 100,000 ops
+    deep needs no recursion. A node is yielded when its last consumer has been yielded
+    *and* the caller's work on that consumer is done (the counts drop on resuming), so
+    backprop can push gradients between yields. The one walk every graph walker uses:
+    backprop, the slow modes and the drawing."""
+    counts = consumer_counts(root, grad_only)
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        yield node
+        fn = node._ctx
+        if fn is not None:
+            for p in fn.parents:
+                if p._rg or not grad_only:
+                    n = counts[p] - 1
+                    counts[p] = n
+                    if n == 0:
+                        ready.append(p)
 
 
 def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None:
@@ -151,31 +181,35 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
     if root._ctx is None:  # the root is itself a leaf
         _store_grad(root, seed, owned=False)
         return
-    counts = _consumer_counts(root)
     grads: dict[Tensor, np.ndarray] = {root: seed}
     # Nodes whose pending gradient may share memory with an array someone else holds;
     # it is copied before it becomes a .grad the user may change in place. A partial
     # that returns its incoming g, or a view of it (add, reshape, transpose), passes
     # g's ownership to the first input that takes it; any further taker shares it.
     shared: set[Tensor] = set()
-    ready = [root]
-    while ready:
-        node = ready.pop()
+    walked: list[Function] = []
+    stores: list[tuple[Tensor, np.ndarray, bool]] = []  # into .grad at the end, under one lock
+    for node in toposort(root):
         g = grads.pop(node)
         fn = node._ctx
         if fn is None or node._retain:
             # A retained node's g also flows on to its inputs, so its .grad is a copy.
-            _store_grad(node, g, owned=fn is None and node not in shared)
+            stores.append((node, g, fn is None and node not in shared))
             if fn is None:
                 continue
-        fn.check(node)
+        versions = fn.versions
+        if fn.released or node._ver[0] != versions[-1]:
+            fn.check(node)  # raises: freed, or its output changed in place since the forward
+        walked.append(fn)
         g_free = node not in shared
         i = -1
         for p in fn.parents:
             i += 1
+            if p._ver[0] != versions[i]:
+                fn.check(node)  # raises: this input changed in place since the forward
             if not p._rg:
                 continue
-            pg = fn.vjp(g, i)
+            pg = fn.call_backward(g, i)
             if pg.shape != p._data.shape:
                 pg = unbroadcast(pg, p._data.shape)
             if p in grads:
@@ -188,12 +222,11 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
                         g_free = False  # this input now owns g's memory
                     else:
                         shared.add(p)
-            n = counts[p] - 1
-            counts[p] = n
-            if n == 0:
-                ready.append(p)
+    with _grad_lock:
+        for t, g, owned in stores:
+            _accumulate(t, g, owned)
     if not retain_graph:
-        release([root._ctx] + [p._ctx for p in counts if p._ctx is not None])
+        release(walked)
 
 
 _MODES: dict[str, Callable[..., None]] = {}

@@ -4,7 +4,7 @@ Every op is a `Function` subclass (see `ops.py`) and every op call goes through
 `Function.apply`: that single dispatch point runs the forward, records the graph
 when gradients are wanted, and tells the observers (operation counters, anomaly
 checks) what happened. Every local partial, in any mode, goes through
-`Function.vjp` or `Function.jvp`, the second and third single points.
+`Function.call_backward` or `Function.call_jvp`, the second and third single points.
 """
 from __future__ import annotations
 
@@ -83,8 +83,11 @@ def enable_grad() -> _SetGradMode:
 # --------------------------------------------------------------------------- observers
 
 # Objects told about every forward op and every local partial of their own thread:
-# operation counters (counting.py) and the anomaly checker below. Empty by default,
-# so the hot path pays one truthiness test per op.
+# operation counters (counting.py) and the anomaly checker below. `_observing` counts
+# the open blocks of all threads, so that while there are none the hot path pays one
+# test of a plain global, not a read of the thread-local list.
+_observing = 0
+_observing_lock = threading.Lock()
 
 
 @contextmanager
@@ -94,11 +97,16 @@ def observe(observer: Any) -> Iterator[Any]:
     The observer has on_forward(fn, parents, out) and on_partial(fn, i, a, b, kind).
     Blocks nest; leaving one removes exactly its own observer, even after an exception.
     """
+    global _observing
+    with _observing_lock:
+        _observing += 1
     _state.observers = _state.observers + (observer,)
     try:
         yield observer
     finally:
         _state.observers = tuple(o for o in _state.observers if o is not observer)
+        with _observing_lock:
+            _observing -= 1
 
 
 @contextmanager
@@ -253,8 +261,7 @@ class Function:
             out._ver = [0, False]
         else:  # a view of an input (reshape, transpose, x[i]): one storage, one counter
             out._ver = _view_counter(data, parents)
-        st = _state
-        if st.enabled:
+        if _state.enabled:
             for p in parents:
                 if p._rg:
                     if data.dtype.kind == "c":
@@ -264,12 +271,17 @@ class Function:
                     out._rg = True
                     fn.parents = parents
                     # What backward() checks: the inputs and the output as they were now.
-                    fn.versions = [q._ver[0] for q in parents]
-                    fn.versions.append(out._ver[0])
+                    n = len(parents)
+                    if n == 1:
+                        fn.versions = (parents[0]._ver[0], out._ver[0])
+                    elif n == 2:
+                        fn.versions = (parents[0]._ver[0], parents[1]._ver[0], out._ver[0])
+                    else:
+                        fn.versions = (*[q._ver[0] for q in parents], out._ver[0])
                     out._ctx = fn
                     break
-        if st.observers:
-            for obs in st.observers:
+        if _observing and _state.observers:
+            for obs in _state.observers:
                 obs.on_forward(fn, parents, out)
         return out
 
@@ -285,25 +297,24 @@ class Function:
         versions = self.versions
         if out._ver[0] != versions[-1]:
             _raise_modified(self, "its output", versions[-1], out._ver[0])
-        i = 0
-        for p in self.parents:
-            if p._ver[0] != versions[i]:
-                _raise_modified(self, f"input {i} ({_describe(p)})", versions[i], p._ver[0])
-            i += 1
+        for p, v in zip(self.parents, versions):
+            if p._ver[0] != v:
+                i = self.parents.index(p)
+                _raise_modified(self, f"input {i} ({_describe(p)})", v, p._ver[0])
 
-    def vjp(self, g: np.ndarray, i: int) -> np.ndarray:
+    def call_backward(self, g: np.ndarray, i: int) -> np.ndarray:
         """g · ∂out/∂input_i through the observers (counting, anomaly checks)."""
         # Elementwise ops skip the backward() frame: this is the hot path.
         pg = g * self.partial(i) if self.elementwise else self.backward(g, i)
-        if _state.observers:
+        if _observing and _state.observers:
             for obs in _state.observers:
                 obs.on_partial(self, i, g, pg, "vjp")
         return pg
 
-    def jvp_(self, t: np.ndarray, i: int) -> np.ndarray:
-        """∂out/∂input_i · t, through the same observers as `vjp`."""
+    def call_jvp(self, t: np.ndarray, i: int) -> np.ndarray:
+        """∂out/∂input_i · t, through the same observers as `call_backward`."""
         pt = self.jvp(t, i)
-        if _state.observers:
+        if _observing and _state.observers:
             for obs in _state.observers:
                 obs.on_partial(self, i, t, pt, "jvp")
         return pt
@@ -488,7 +499,7 @@ class Tensor:
         fn.parents = (old,) + fn.parents[1:]
         self._data, self._ctx, self._rg = result, fn, True
         self._ver[0] += 1
-        fn.versions[-1] = self._ver[0]
+        fn.versions = (*fn.versions[:-1], self._ver[0])
         return self
 
     def _write(self, name: str, op: type, other: Any, kwargs: dict) -> None:

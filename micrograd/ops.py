@@ -733,6 +733,79 @@ class Stack(Function):
         return out
 
 
+# ----------------------------------------------------------------- fused ops
+# Two ops that could be written with the ones above, fused for speed: nn.Linear records
+# one `linear` instead of a transpose, a matmul and an add, and cross-entropy one op
+# whose partial is the lab's ŷ − y instead of softmax, log, indexing and a mean. A model
+# built from them counts fewer partials than its unfused form (docs/complexity.md).
+
+
+class FusedLinear(Function):
+    """z = x Wᵀ + b in one op (nn.Linear's), W (out, in) as in PyTorch;  ∂L/∂x = g W, ∂L/∂W = gᵀ x, ∂L/∂b = Σ_rows g"""
+    name = "linear"
+
+    def forward(self, x, w, b=None):
+        self.x, self.w = x, w
+        z = x @ w.T
+        if b is not None:
+            z += b  # z is a fresh array: add the bias in place
+        return z
+
+    def backward(self, g, i):
+        if i == 0:
+            return g @ self.w
+        # Rows of a batched (…, in) input all count: fold the leading axes into one.
+        g2 = g.reshape(-1, g.shape[-1])
+        if i == 1:
+            return g2.T @ self.x.reshape(-1, self.x.shape[-1])
+        return g2.sum(axis=0)
+
+    def jvp(self, t, i):
+        if i == 0:
+            return t @ self.w.T
+        if i == 1:
+            return self.x @ t.T
+        return t  # the engine broadcasts it over the rows
+
+    def flops(self, out_size, in_size):
+        return 2 * out_size * self.w.shape[1]
+
+
+
+class SoftmaxCrossEntropy(Function):
+    """l = -Σᵢ yᵢ log softmax(z)ᵢ per row;  ∂l/∂z = softmax(z)·Σy - y  (= ŷ - y for one-hot y)"""
+    name = "cross_entropy"
+
+    def forward(self, z, labels=None, targets=None, reduction="mean"):
+        """Targets are either integer `labels` (one per row) or a `targets` matrix of rows."""
+        self.reduction = reduction
+        _, shifted, e, s = shifted_exp(z, 1)
+        p = e / s
+        if labels is not None:
+            # Picking the label's entry costs less than multiplying by a one-hot matrix.
+            n, classes = z.shape
+            at_label = np.arange(0, n * classes, classes) + labels  # flat positions, faster
+            per_row = np.log(s[:, 0]) - shifted.reshape(-1)[at_label]
+            p.reshape(-1)[at_label] -= 1  # ŷ - y: the softmax minus the one-hot row (lab Q15)
+            self.dz = p
+        else:
+            per_row = -(targets * (shifted - np.log(s))).sum(axis=1)
+            # ŷ Σy - y: the softmax minus the target row, when the targets sum to 1.
+            self.dz = p * targets.sum(axis=1, keepdims=True) - targets
+        if reduction == "mean":
+            self.dz /= len(z)
+            return per_row.sum() / len(z)  # np.mean's Python wrapper costs more than this
+        return per_row.sum() if reduction == "sum" else per_row
+
+    def backward(self, g, i):
+        return g[:, None] * self.dz if self.reduction == "none" else g * self.dz
+
+    def jvp(self, t, i):
+        per_row = (self.dz * t).sum(axis=1)
+        return per_row if self.reduction == "none" else per_row.sum()
+
+
+
 # ----------------------------------------------------------------- functional forms
 
 

@@ -10,7 +10,7 @@ import micrograd as mg
 from micrograd import Tensor, nn
 from micrograd.data import DataError
 from micrograd.nn import functional as F
-from micrograd.nn.functional import CrossEntropy
+from micrograd.ops import SoftmaxCrossEntropy as CrossEntropy
 
 # ----------------------------------------------------------------- the fused linear op
 

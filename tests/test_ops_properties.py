@@ -36,6 +36,7 @@ from hypothesis.extra import numpy as hnp
 import micrograd as mg
 from micrograd import Tensor, ops
 from micrograd.engine import Function, observe
+from micrograd.nn import functional as F
 
 F64 = np.float64
 
@@ -333,6 +334,41 @@ def _setitem_ref(x, v, index):
     return out
 
 
+def k_linear(draw, spec):
+    """x of shape (..., in), W (out, in), b (out,): nn.Linear's shapes, batch axes 0 to 2."""
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [(*batch, n_in), (n_out, n_in), (n_out,)], {}
+
+
+def _linear_ref(x, w, b):
+    return x @ w.T + b
+
+
+def k_cross_entropy(draw, spec):
+    """Logits (n, classes) and either integer labels or rows of targets, any reduction."""
+    n, classes = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if draw(st.booleans()):
+        targets = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, classes - 1)))
+    else:  # probability rows (they sum to 1): the soft-target form
+        raw = draw(hnp.arrays(F64, (n, classes), elements=st.floats(0.1, 1.0)))
+        targets = raw / raw.sum(axis=1, keepdims=True)
+    return [(n, classes)], {"targets": targets,
+                            "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _cross_entropy_fn(z, targets, reduction):
+    return F.cross_entropy(z, targets, reduction=reduction)
+
+
+def _cross_entropy_ref(z, targets, reduction):
+    """-Σ y log softmax(z) per row, written naively (|z| ≤ 3 here)."""
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    y = np.eye(z.shape[1])[targets] if targets.ndim == 1 else targets
+    per_row = -(y * logp).sum(axis=1)
+    return {"mean": per_row.mean(), "sum": per_row.sum(), "none": per_row}[reduction]
+
+
 def _getitem_fn(x, index, as_tensor):
     return x[Tensor(index) if as_tensor else index]
 
@@ -396,6 +432,10 @@ SPECS: list[OpSpec] = [
            k_transpose, ops.Transpose),
     OpSpec("getitem", 1, _getitem_fn, _getitem_ref, WIDE, k_getitem, ops.GetItem),
     OpSpec("setitem", 2, _setitem_fn, _setitem_ref, WIDE, k_setitem, ops.SetItem),
+    # fused ops
+    OpSpec("linear", 3, F.linear, _linear_ref, WIDE, k_linear, ops.FusedLinear),
+    OpSpec("cross_entropy", 1, _cross_entropy_fn, _cross_entropy_ref, WIDE, k_cross_entropy,
+           ops.SoftmaxCrossEntropy),
     OpSpec("concatenate", None, lambda *xs, axis: mg.concatenate(xs, axis=axis),
            lambda *xs, axis: np.concatenate(xs, axis=axis), WIDE, k_concatenate, ops.Concatenate),
     OpSpec("stack", None, lambda *xs, axis: mg.stack(list(xs), axis=axis),

@@ -1,7 +1,7 @@
 """Count the work really done: forward ops, local partials and their flops.
 
 `count_ops()` observes the engine's dispatch points (`Function.apply`,
-`Function.vjp`, `Function.jvp_`) through `engine.observe`, so every number comes
+`Function.call_backward`, `Function.call_jvp`) through `engine.observe`, so every number comes
 from the computation as it runs, never from a formula. A counter sees only its
 own thread's ops inside its own block; blocks nest, each counting exactly its block.
 """

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import _store_grad, register_mode, release, unbroadcast
+from ..autograd import (_store_grad, consumer_counts, register_mode, release, toposort,
+                        unbroadcast)
 from ..engine import Tensor
 from ..errors import BudgetError
 
@@ -32,35 +33,10 @@ DEFAULT_MAX_PARTIALS = 2_000_000
 
 def _graph(root: Tensor) -> tuple[list[Tensor], dict[Tensor, int]]:
     """The nodes that need a gradient, each after all of its inputs, and for each node but
-    the output how many graph edges lead into it from above. Kahn's sort on those counts,
-    with explicit stacks: linear time, no recursion, and no container allocated per node
-    (each one would bring the garbage collector's full scans of a large graph nearer)."""
-    uses: dict[Tensor, int] = {}
-    stack = [root]
-    while stack:
-        for p in stack.pop()._ctx.parents:
-            if p._rg:
-                if p in uses:
-                    uses[p] += 1
-                else:
-                    uses[p] = 1
-                    if p._ctx is not None:
-                        stack.append(p)
-    left = dict(uses)
-    order: list[Tensor] = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        if node._ctx is not None:
-            for p in node._ctx.parents:
-                if p._rg:
-                    n = left[p] - 1
-                    left[p] = n
-                    if n == 0:
-                        ready.append(p)
+    the output how many graph edges lead into it from above (autograd's one walk)."""
+    order = list(toposort(root))
     order.reverse()
-    return order, uses
+    return order, consumer_counts(root)
 
 
 def _edges(node: Tensor):
@@ -213,7 +189,7 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
             for i, p in enumerate(fn.parents):
                 if not (p is target or p in above):  # only edges on a path to the target
                     continue
-                pg = fn.vjp(g, i)  # recomputed for every path through this edge
+                pg = fn.call_backward(g, i)  # recomputed for every path through this edge
                 if pg.shape != p._data.shape:
                     pg = unbroadcast(pg, p._data.shape)
                 if p is target:
@@ -243,7 +219,7 @@ def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
                 t = None
                 for i, p in enumerate(fn.parents):
                     if p in tangent:
-                        pt = fn.jvp_(tangent[p], i)
+                        pt = fn.call_jvp(tangent[p], i)
                         t = pt if t is None else t + pt
                 if t.shape != node._data.shape:
                     t = np.broadcast_to(t, node._data.shape)

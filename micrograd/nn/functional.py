@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function, Tensor
+from ..engine import Tensor
 from ..errors import ArgumentError, DataError, ShapeError
-from ..ops import log_softmax, shifted_exp, softmax
+from ..ops import FusedLinear, SoftmaxCrossEntropy, log_softmax, softmax
 
-__all__ = ["Linear", "linear", "CrossEntropy", "cross_entropy", "mse_loss", "softmax", "log_softmax", "accuracy",
+__all__ = ["linear", "cross_entropy", "mse_loss", "softmax", "log_softmax", "accuracy",
            "one_hot", "target_matrix", "ArgumentError"]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -102,37 +102,6 @@ def _labels_for(targets: np.ndarray, n: int, classes: int, where: str) -> np.nda
     return labels
 
 
-class Linear(Function):
-    """z = x Wᵀ + b, W of shape (out, in) as in PyTorch;  ∂L/∂x = g W, ∂L/∂W = gᵀ x, ∂L/∂b = Σ_rows g"""
-    name = "linear"
-
-    def forward(self, x, w, b=None):
-        self.x, self.w = x, w
-        z = x @ w.T
-        if b is not None:
-            z += b  # z is a fresh array: add the bias in place
-        return z
-
-    def backward(self, g, i):
-        if i == 0:
-            return g @ self.w
-        # Rows of a batched (…, in) input all count: fold the leading axes into one.
-        g2 = g.reshape(-1, g.shape[-1])
-        if i == 1:
-            return g2.T @ self.x.reshape(-1, self.x.shape[-1])
-        return g2.sum(axis=0)
-
-    def jvp(self, t, i):
-        if i == 0:
-            return t @ self.w.T
-        if i == 1:
-            return self.x @ t.T
-        return t  # the engine broadcasts it over the rows
-
-    def flops(self, out_size, in_size):
-        return 2 * out_size * self.w.shape[1]
-
-
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x Wᵀ + b, one op (see the module docstring for why it is fused)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
@@ -140,41 +109,8 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ShapeError(f"linear: inputs of shape {x.shape} do not fit a weight of shape "
                          f"{weight.shape} (out, in): the last axis must be {weight.shape[-1]}")
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
-
-
-class CrossEntropy(Function):
-    """l = -Σᵢ yᵢ log softmax(z)ᵢ per row;  ∂l/∂z = softmax(z)·Σy - y  (= ŷ - y for one-hot y)"""
-    name = "cross_entropy"
-
-    def forward(self, z, labels=None, targets=None, reduction="mean"):
-        """Targets are either integer `labels` (one per row) or a `targets` matrix of rows."""
-        self.reduction = reduction
-        _, shifted, e, s = shifted_exp(z, 1)
-        p = e / s
-        if labels is not None:
-            # Picking the label's entry costs less than multiplying by a one-hot matrix.
-            n, classes = z.shape
-            at_label = np.arange(0, n * classes, classes) + labels  # flat positions, faster
-            per_row = np.log(s[:, 0]) - shifted.reshape(-1)[at_label]
-            p.reshape(-1)[at_label] -= 1  # ŷ - y: the softmax minus the one-hot row (lab Q15)
-            self.dz = p
-        else:
-            per_row = -(targets * (shifted - np.log(s))).sum(axis=1)
-            # ŷ Σy - y: the softmax minus the target row, when the targets sum to 1.
-            self.dz = p * targets.sum(axis=1, keepdims=True) - targets
-        if reduction == "mean":
-            self.dz /= len(z)
-            return per_row.sum() / len(z)  # np.mean's Python wrapper costs more than this
-        return per_row.sum() if reduction == "sum" else per_row
-
-    def backward(self, g, i):
-        return g[:, None] * self.dz if self.reduction == "none" else g * self.dz
-
-    def jvp(self, t, i):
-        per_row = (self.dz * t).sum(axis=1)
-        return per_row if self.reduction == "none" else per_row.sum()
+        return FusedLinear.apply(x, weight)
+    return FusedLinear.apply(x, weight, bias)
 
 
 def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
@@ -191,9 +127,9 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
     n, classes = logits.shape
     if t.ndim == 2:
         Y = target_matrix(t, n, classes, "cross_entropy").astype(logits.dtype, copy=False)
-        return CrossEntropy.apply(logits, targets=Y, reduction=reduction)
+        return SoftmaxCrossEntropy.apply(logits, targets=Y, reduction=reduction)
     labels = _labels_for(t, n, classes, "cross_entropy")
-    return CrossEntropy.apply(logits, labels=labels, reduction=reduction)
+    return SoftmaxCrossEntropy.apply(logits, labels=labels, reduction=reduction)
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:

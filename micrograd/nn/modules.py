@@ -10,14 +10,15 @@ tuple attribute (named by its position). Names are dotted paths, as in PyTorch:
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..creation import as_generator
 from ..engine import Tensor, no_grad
 from ..errors import ArgumentError, ShapeError, StateDictError
-from . import functional as F
+from ..ops import FusedLinear
 
 __all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "Sequential", "MLP", "StateDictError"]
 
@@ -53,7 +54,7 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # -- discovery ------------------------------------------------------------
-    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct submodules, in attribute order; list/tuple items are named by index."""
         for key, value in vars(self).items():
             if isinstance(value, Module):
@@ -63,13 +64,13 @@ class Module:
                     if isinstance(item, Module):
                         yield f"{key}.{k}", item
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """This module and every submodule below it, depth first."""
         yield prefix, self
         for name, child in self.named_children():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
@@ -113,16 +114,16 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         for m in self.modules():
             m.training = mode
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         return self.train(False)
 
     # -- weights in and out ---------------------------------------------------
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """A copy of every parameter's (frozen or not) and buffer's array, by qualified name."""
         return OrderedDict((n, np.array(t.data, copy=True)) for n, t, _ in self._named_tensors())
 
@@ -167,7 +168,7 @@ class Module:
         from .serialization import save
         save(self, path)
 
-    def load(self, path: Any) -> "Module":
+    def load(self, path: Any) -> Module:
         from .serialization import load
         return load(self, path)
 
@@ -232,8 +233,8 @@ class Linear(Module):
                              f"with {self.in_features} features (last axis), got shape {x.shape}")
         # Checked above with the layer's own sizes in the message, so go straight to the op.
         if self.bias is None:
-            return F.Linear.apply(x, self.weight)
-        return F.Linear.apply(x, self.weight, self.bias)
+            return FusedLinear.apply(x, self.weight)
+        return FusedLinear.apply(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"{self.in_features} -> {self.out_features}, bias={self.bias is not None}"
