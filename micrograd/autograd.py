@@ -109,23 +109,30 @@ def _stand_in(t: Tensor) -> Tensor:
     return s
 
 
+def _droppable(t: Tensor) -> bool:
+    """An intermediate, or an input that needs no gradient (a batch of data), large enough
+    to be worth a stand-in. Parameters stay themselves: their .grad is read after backward."""
+    return (t._data.nbytes > _KEEP_BYTES and (t._ctx is not None or not t._rg)
+            and type(t) is Tensor)
+
+
 def release(fns: Iterable[Function]) -> None:
     """Free what the ops of a finished backward() hold: their saved buffers, and the
-    large intermediate tensors they point to (replaced by shape-only stand-ins), so a
-    kept loss tensor does not keep every activation alive."""
+    large intermediates and data inputs they point to (replaced by shape-only
+    stand-ins), so a kept loss tensor does not keep every activation alive."""
     stand_ins: dict[Tensor, Tensor] = {}
     for fn in fns:
         fn.__dict__.clear()
         fn.released = True
         parents = fn.parents
         for p in parents:
-            if p._ctx is not None and p._data.nbytes > _KEEP_BYTES and type(p) is Tensor:
+            if _droppable(p):
                 break
         else:
             continue
         new = []
         for p in parents:
-            if p._ctx is not None and p._data.nbytes > _KEEP_BYTES and type(p) is Tensor:
+            if _droppable(p):
                 s = stand_ins.get(p)
                 if s is None:
                     s = stand_ins[p] = _stand_in(p)
@@ -244,9 +251,7 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
              mode: str = "backprop", **options: Any) -> None:
     """Tensor.backward: seed the walk and run it in the requested mode."""
     seed = seed_gradient(root, gradient)
-    if mode not in _MODES:
-        from .grad import modes  # noqa: F401  (registers "naive" and "forward")
-    try:
+    try:  # "naive" and "forward" register themselves when micrograd imports grad.modes
         run = _MODES[mode]
     except KeyError:
         raise MicrogradError(

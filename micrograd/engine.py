@@ -206,7 +206,10 @@ class Function:
 
     # `parents` and `versions` live in slots so that release() can drop every saved
     # buffer by clearing __dict__ while the graph itself stays drawable.
-    __slots__ = ("parents", "versions", "__dict__")
+    # __weakref__: an operation counter's per-node tally must not keep graphs alive.
+    __slots__ = ("parents", "versions", "__dict__", "__weakref__")
+    parents: tuple["Tensor", ...]   # the input tensors, set when the op is recorded
+    versions: tuple[int, ...]       # the inputs' and the output's versions at the forward
     name = "op"
     released = False
     elementwise = False  # set for subclasses that define partial() and not backward()
@@ -297,9 +300,8 @@ class Function:
         versions = self.versions
         if out._ver[0] != versions[-1]:
             _raise_modified(self, "its output", versions[-1], out._ver[0])
-        for p, v in zip(self.parents, versions):
+        for i, (p, v) in enumerate(zip(self.parents, versions)):
             if p._ver[0] != v:
-                i = self.parents.index(p)
                 _raise_modified(self, f"input {i} ({_describe(p)})", v, p._ver[0])
 
     def call_backward(self, g: np.ndarray, i: int) -> np.ndarray:
@@ -427,6 +429,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self._ctx is None
 
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor that keeps its `.grad` (see retain_grad)."""
+        return self._retain
+
     def retain_grad(self) -> "Tensor":
         """Keep `.grad` on this non-leaf tensor after backward()."""
         self._retain = True
@@ -496,7 +503,8 @@ class Tensor:
         old = Tensor.__new__(Tensor)  # the value before, as the graph's input
         old._data, old._ctx, old._rg, old.name = self._data, self._ctx, self._rg, self.name
         old.grad, old._retain, old._ver = None, False, [self._ver[0], False]
-        fn.parents = (old,) + fn.parents[1:]
+        # The op and its operand's graph (h += h * 2, h.mul_(h)) read the value before.
+        _replace_input(fn, other, self, old)
         self._data, self._ctx, self._rg = result, fn, True
         self._ver[0] += 1
         fn.versions = (*fn.versions[:-1], self._ver[0])
@@ -792,6 +800,24 @@ def from_numpy(array: np.ndarray) -> Tensor:
     t._retain = t._rg = False
     t._ver = [0, True]  # shared with the caller: a recorded in-place change is refused
     return t
+
+
+def _replace_input(fn: Function, operand: Any, t: Tensor, old: Tensor) -> None:
+    """In fn and in the graph that made `operand`, let every op that read `t` read `old`
+    instead: those ops ran before `t` was changed in place, on the value `old` now holds."""
+    seen: set[int] = set()
+    fns = [fn]
+    stack = [operand] if isinstance(operand, Tensor) else []
+    while stack:
+        node = stack.pop()
+        if node is t or id(node) in seen or node._ctx is None:
+            continue
+        seen.add(id(node))
+        fns.append(node._ctx)
+        stack.extend(node._ctx.parents)
+    for f in fns:
+        if any(p is t for p in f.parents):
+            f.parents = tuple(old if p is t else p for p in f.parents)
 
 
 def _check_cast(name: str, src: np.dtype, dst: np.dtype) -> None:

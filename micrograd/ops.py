@@ -676,13 +676,13 @@ class SetItem(Function):
 
     def backward(self, g, i):
         if i == 0:  # the entries written over do not depend on x
-            g = g.copy()
+            g = np.array(g, copy=True)  # an array even when g is a 0-d numpy scalar
             g[self.index] = 0
             return g
-        return g[self.index]
+        return np.asarray(g)[self.index]
 
     def jvp(self, t, i):
-        out = t.copy() if i == 0 else np.zeros(self.shape, dtype=t.dtype)
+        out = np.array(t, copy=True) if i == 0 else np.zeros(self.shape, dtype=t.dtype)
         out[self.index] = 0 if i == 0 else t
         return out
 

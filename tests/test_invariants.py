@@ -581,6 +581,7 @@ def test_rand_in_unit_interval():
 def test_arange():
     np.testing.assert_array_equal(mg.arange(5).data, np.arange(5))
     np.testing.assert_array_equal(mg.arange(1, 2, 0.25).data, np.arange(1, 2, 0.25))
+    np.testing.assert_array_equal(mg.arange(5, step=2).data, [0, 2, 4])  # step alone counts
     assert mg.arange(3, dtype=np.float64, requires_grad=True).requires_grad
 
 

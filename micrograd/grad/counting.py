@@ -7,6 +7,7 @@ own thread's ops inside its own block; blocks nest, each counting exactly its bl
 """
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ class OpCounts:
     flops: int = 0
     forward_flops: int = 0
     by_op: dict[str, OpStats] = field(default_factory=lambda: defaultdict(OpStats))
-    per_node: dict[Function, int] = field(default_factory=dict)
+    # Weak keys: counting 1,000 training steps must not keep 1,000 graphs alive.
+    per_node: weakref.WeakKeyDictionary[Function, int] = field(
+        default_factory=weakref.WeakKeyDictionary)
 
     # -- observer protocol (called by the engine) ---------------------------------
     def on_forward(self, fn: Function, parents: tuple, out: Any) -> None:
