@@ -62,7 +62,7 @@ from .viz.drawing import (
                      draw,  # micrograd.draw(t); render etc. in micrograd.viz
 )
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402  (from the installed package metadata)
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",

@@ -113,27 +113,28 @@ def test_length_mismatch_and_feature_count_are_named(circles):
         fit(model, F.cross_entropy, opt, (X3, y), verbose=False)
 
 
-def test_progress_lines_and_terminal_bar(circles):
-    out = io.StringIO()
-    model = nn.MLP([2, 10, 2], seed=0)
-    fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.05), circles.train, circles.val,
-        epochs=3, batch_size=32, verbose=True, stream=out)
-    lines = out.getvalue().splitlines()
-    assert len(lines) == 3 and lines[0].startswith("epoch 1/3") and "val loss" in lines[0]
-    assert "\r" not in out.getvalue()
+def test_progress_lines_and_terminal_bar(circles, monkeypatch):
+    """verbose=True: a bar on a terminal only, fitted to its width; verbose=k: a log line
+    every k epochs on any stream; verbose=False: nothing."""
+    def train(stream, verbose, epochs=3):
+        model = nn.MLP([2, 10, 2], seed=0)
+        fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.05), circles.train,
+            circles.val, epochs=epochs, batch_size=32, verbose=verbose, stream=stream)
+        return stream.getvalue()
+
+    assert train(io.StringIO(), True) == ""  # not a terminal: no bar, and no lines asked for
+    lines = train(io.StringIO(), 1).splitlines()
+    assert [ln.split()[1] for ln in lines] == ["1/3", "2/3", "3/3"] and "val loss" in lines[0]
 
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
-    tty = Terminal()
-    fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.05), circles.train,
-        epochs=4, batch_size=32, verbose=True, stream=tty)
-    assert tty.getvalue().count("\r") == 4 and "epoch 4/4" in tty.getvalue() and tty.getvalue().endswith("\n")
-    quiet = io.StringIO()
-    fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=0.05), circles.train,
-        epochs=2, verbose=False, stream=quiet)
-    assert quiet.getvalue() == ""
+    monkeypatch.setenv("COLUMNS", "60")
+    shown = train(Terminal(), True, epochs=4)
+    assert "4/4" in shown
+    assert max(len(part) for part in shown.replace("\n", "\r").split("\r")) <= 59
+    assert train(io.StringIO(), False) == ""
 
 
 def test_without_an_activation_the_circles_cannot_be_separated(circles):

@@ -42,7 +42,8 @@ def check_labels(labels: Any, classes: int, where: str) -> np.ndarray:
     """labels as a 1-D int64 array, or DataError naming the first bad label as it was given."""
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if labels.ndim != 1:
-        raise DataError(f"{where}: labels must be a 1-D array of class indices, got shape {labels.shape}")
+        raise DataError(f"{where}: labels must be a 1-D array of class indices, "
+                        f"got shape {labels.shape}")
     kind = labels.dtype.kind
     if kind == "f":
         whole = np.isfinite(labels) & (labels == np.round(labels))
@@ -77,7 +78,8 @@ def target_matrix(targets: Any, n: int, classes: int, where: str) -> np.ndarray:
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if t.ndim == 2:
         if t.shape != (n, classes):
-            raise DataError(f"{where}: target rows have shape {t.shape}, the logits ({n}, {classes})")
+            raise DataError(f"{where}: target rows have shape {t.shape}, "
+                            f"the logits ({n}, {classes})")
         return _float_targets(t, where)
     return one_hot(_labels_for(t, n, classes, where), classes)
 
@@ -90,8 +92,8 @@ def _float_targets(t: np.ndarray, where: str, dtype: Any = np.float64) -> np.nda
     if not np.isfinite(t).all():
         k = int(np.flatnonzero(~np.isfinite(t.reshape(-1)))[0])
         at = tuple(int(i) for i in np.unravel_index(k, t.shape))
-        raise DataError(f"{where}: targets must be finite, but entry {at} is {t.reshape(-1)[k].item()!r} "
-                        f"(as {t.dtype}); clean or rescale the targets")
+        raise DataError(f"{where}: targets must be finite, but entry {at} is "
+                        f"{t.reshape(-1)[k].item()!r} (as {t.dtype}); clean or rescale the targets")
     return t
 
 
@@ -114,9 +116,10 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
-    """Mean (or sum) over rows of -log softmax(logits)[target]; targets are labels or one-hot rows."""
+    """Mean (or sum) over rows of -log softmax(logits)[target]; targets are labels or rows."""
     if reduction not in _REDUCTIONS:
-        raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        raise ArgumentError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, "
+                            f"got {reduction!r}")
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if logits.ndim == 1:  # one sample
@@ -133,7 +136,7 @@ def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tens
 
 
 def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean (or sum) of (pred - target)²; targets are values of pred's exact shape (no broadcasting).
+    """Mean (or sum) of (pred - target)²; targets are values of pred's exact shape (no broadcast).
 
     Integer targets are values too, not class labels: for labels against (n, C)
     predictions pass one_hot(labels, C).
@@ -146,7 +149,8 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     # (n, n) matrix of wrong differences; here that is an error.
     if t.shape != pred.shape:
         raise ShapeError(f"mse_loss: predictions have shape {pred.shape} but targets {t.shape}; "
-                         f"they must match exactly (reshape the targets, or one_hot() class labels)")
+                         "they must match exactly (reshape the targets, or one_hot() class "
+                         "labels)")
     dtype = pred.dtype if pred.dtype.kind == "f" else np.float64
     sq = (pred - Tensor(_float_targets(t, "mse_loss", dtype))) ** 2
     if reduction == "none":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -97,7 +97,7 @@ class Module:
                 yield name, value
 
     def parameters(self, include_frozen: bool = False) -> list[Tensor]:
-        """The trainable parameters (what an optimizer takes); include_frozen adds the frozen ones."""
+        """The trainable parameters (what an optimizer takes); include_frozen adds frozen ones."""
         return [p for _, p in self.named_parameters(include_frozen=include_frozen)]
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
@@ -152,8 +152,8 @@ class Module:
             if n not in state:
                 continue
             value, problem = _checked_value(n, state[n], t)
-            if problem:
-                problems.append(problem)
+            if value is None:
+                problems.append(str(problem))
             else:
                 values[n] = value
         if problems:
@@ -189,7 +189,7 @@ class Module:
 
 
 def _checked_value(name: str, raw: Any, t: Tensor) -> tuple[np.ndarray | None, str | None]:
-    """(raw as an array of t's dtype, None) if it can be loaded into t, else (None, what is wrong)."""
+    """(raw as an array of t's dtype, None) if it can be loaded into t, else (None, the fault)."""
     try:
         value = np.asarray(raw.data if isinstance(raw, Tensor) else raw)
     except (ValueError, TypeError) as e:  # e.g. a ragged nested list
@@ -206,7 +206,8 @@ def _checked_value(name: str, raw: Any, t: Tensor) -> tuple[np.ndarray | None, s
     with np.errstate(over="ignore"):  # overflow is reported below, by name
         cast = value.astype(t.dtype)
     if cast.dtype.kind == "f" and not np.isfinite(cast).all():
-        return None, (f"{name}: values up to {np.abs(value).max():.4g} overflow the model's {t.dtype}")
+        return None, (f"{name}: values up to {np.abs(value).max():.4g} overflow the model's "
+                      f"{t.dtype}")
     return cast, None
 
 
@@ -241,7 +242,8 @@ class Linear(Module):
 
 
 class _Elementwise(Module):
-    fn: Callable[[Tensor], Tensor]
+    """y = fn(x), elementwise, with fn a Tensor method such as Tensor.tanh."""
+    fn: ClassVar[Callable[[Tensor], Tensor]]
 
     def forward(self, x: Any) -> Tensor:
         return type(self).fn(_as_tensor(x))
@@ -264,13 +266,14 @@ class Sigmoid(_Elementwise):
 
 class Sequential(Module):
     """y = fₖ(… f₂(f₁(x))): applies its modules in order; they are named 0, 1, 2, …"""
+    _items: list[Module]
 
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
         self.__dict__["_items"] = list(modules)
-        list(self.named_parameters())  # walk it: naming the parameters 0.weight, ... is a side effect
+        list(self.named_parameters())  # walk it: it names the parameters 0.weight, ...
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for i, m in enumerate(self._items):
@@ -303,21 +306,23 @@ class MLP(Module):
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int | None = None,
                  generator: np.random.Generator | None = None):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-            raise ShapeError(f"MLP: sizes must be a list of layer widths such as [2, 10, 2], got {sizes!r}")
+            raise ShapeError("MLP: sizes must be a list of layer widths such as [2, 10, 2], "
+                             f"got {sizes!r}")
         sizes = [_size(s, f"sizes[{k}]", f"MLP({list(sizes)})") for k, s in enumerate(sizes)]
         if len(sizes) < 2:
             raise ShapeError(f"MLP: needs at least an input and an output size, got {sizes}")
         if activation not in _ACTIVATIONS:
-            raise ArgumentError(f"MLP: unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
+            raise ArgumentError(f"MLP: unknown activation {activation!r}; choose one of "
+                                f"{sorted(_ACTIVATIONS)}")
         rng = as_generator(seed, generator)
         layers: list[Module] = []
-        for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             if k:
                 layers.append(_ACTIVATIONS[activation]())
             layers.append(Linear(n_in, n_out, generator=rng))
         self.sizes, self.activation = sizes, activation
         self.layers = Sequential(*layers)
-        list(self.named_parameters())  # walk it: giving the parameters their qualified names is a side effect
+        list(self.named_parameters())  # walk it: it gives the parameters their qualified names
 
     @property
     def in_features(self) -> int:

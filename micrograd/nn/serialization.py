@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import CheckpointNotFoundError, StateDictError
-from .modules import Module
+
+if TYPE_CHECKING:  # for the annotations only: Module.save and .load import this file
+    from .modules import Module
 
 __all__ = ["save", "load", "CheckpointNotFoundError"]
 
@@ -30,14 +33,16 @@ def _npz_path(path: str | os.PathLike) -> Path:
 
 
 def save(model: Module, path: str | os.PathLike) -> Path:
-    """Write model.state_dict() to `path` (.npz is appended if missing), atomically; returns the path."""
+    """Write model.state_dict() to `path` (+ .npz if missing), atomically; returns the path."""
     path = _npz_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = model.state_dict()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **state)
+            # Typed as Any: savez's own keyword allow_pickle must not look like an array name.
+            arrays: dict[str, Any] = dict(state)
+            np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK
@@ -90,7 +95,8 @@ def _read(path: Path) -> dict[str, np.ndarray]:
         raise CheckpointNotFoundError(
             f"load: there is no file {path}; check the path (nn.save writes name.npz)") from None
     except OSError as e:
-        raise StateDictError(f"load: cannot read {path} ({e.strerror or e}); check the path") from None
+        raise StateDictError(f"load: cannot read {path} ({e.strerror or e}); "
+                             "check the path") from None
     if magic.startswith(b"\x93NUMPY"):
         raise StateDictError(f"load: {path} holds a single .npy array, not a checkpoint written "
                              "by nn.save (an .npz archive of named arrays)")
@@ -106,7 +112,7 @@ def _read(path: Path) -> dict[str, np.ndarray]:
             raise StateDictError(f"load: {path} holds arrays that need pickle; refusing "
                                  "(checkpoints from nn.save hold plain numeric arrays)") from None
         raise _corrupt(path, e) from e
-    except Exception as e:  # zipfile.BadZipFile, EOFError, zlib.error, OSError, ...: all mean "broken"
+    except Exception as e:  # BadZipFile, EOFError, zlib.error, OSError, ...: all mean "broken"
         raise _corrupt(path, e) from e
 
 
