@@ -15,7 +15,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 from micrograd import Tensor, data, nn, no_grad, optim  # noqa: E402
-from micrograd.lab.demo import demo_options  # noqa: E402
+from micrograd.cli.options import demo_options  # noqa: E402
 from micrograd.nn.functional import cross_entropy  # noqa: E402
 from micrograd.train import evaluate, fit  # noqa: E402
 from micrograd.viz.plots import image_grid, training_curves  # noqa: E402

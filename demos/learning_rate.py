@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
 from micrograd import data, nn, optim  # noqa: E402
-from micrograd.lab.demo import demo_options  # noqa: E402
+from micrograd.cli.options import demo_options  # noqa: E402
 from micrograd.nn.functional import cross_entropy  # noqa: E402
 from micrograd.train import DivergenceError, fit  # noqa: E402
 from micrograd.viz.plots import compare_runs  # noqa: E402

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import micrograd as mg
 from micrograd.grad.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
-from micrograd.lab.compare import build_model
+from micrograd.lab.families import build_model
 
 # --------------------------------------------------------------------------- the oracle
 

@@ -1,4 +1,5 @@
-"""`micrograd compare` and its Python API (micrograd.lab.compare)."""
+"""`micrograd compare` and its library: micrograd.lab.compare (the rows), report (the text),
+compare_plot (the figure)."""
 from __future__ import annotations
 
 import argparse
@@ -8,13 +9,11 @@ import sys
 import pytest
 
 from micrograd.cli import main
-from micrograd.lab.compare import (
-    closed_form,
-    format_table,
-    parse_depths,
-    plot_compare,
-    run_compare,
-)
+from micrograd.cli.options import parse_depths
+from micrograd.lab.closed_forms import closed_form
+from micrograd.lab.compare import agreement, run_compare
+from micrograd.lab.compare_plot import plot_compare
+from micrograd.lab.report import format_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -31,13 +30,14 @@ def test_chain_writes_json_and_png(tmp_path, capsys):
     for r in rows:
         for mode in ("backprop", "naive", "forward"):
             assert not r[mode]["skipped"]
-            assert r[mode]["partials"] == r["closed_form"][mode] == closed_form("chain", r["depth"])[mode]
+            want = closed_form("chain", r["depth"])[mode]
+            assert r[mode]["partials"] == r["closed_form"][mode] == want
             assert r[mode]["flops"] > 0 and r[mode]["seconds"] >= 0
         assert r["agree"] == {"naive": True, "forward": True}
         assert r["naive/backprop"] == r["naive"]["partials"] / r["backprop"]["partials"]
     # naive/backprop grows with depth, by about 0.6 per layer
     ratios = [r["naive/backprop"] for r in rows]
-    assert all(0.5 < b - a < 0.8 for a, b in zip(ratios, ratios[1:]))
+    assert all(0.5 < b - a < 0.8 for a, b in zip(ratios, ratios[1:], strict=False))
     data = out_png.read_bytes()
     assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
 
@@ -80,16 +80,17 @@ def test_parse_depths():
     assert parse_depths("1:4") == [1, 2, 3, 4]
     assert parse_depths("2:8:3") == [2, 5, 8]
     assert parse_depths("1,2,4") == [1, 2, 4]
-    for bad in ["0", "a:b", "3:1", "1:5:0", "1:2:3:4", ""]:
+    assert parse_depths("4:4") == [4]
+    for bad in ["0", "a:b", "3:1", "1:5:0", "1:2:3:4", "", "1,,2", "0:3"]:
         with pytest.raises(argparse.ArgumentTypeError):
             parse_depths(bad)
 
 
 def test_bad_depth_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["compare", "--depth", "zero"])
-    assert info.value.code == 2
-    assert "depth must be" in capsys.readouterr().err
+    assert main(["compare", "--depth", "zero"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("micrograd compare: error: argument --depth: cannot read 'zero'")
+    assert "A:B" in err and err.count("\n") == 1
 
 
 def test_python_api_for_the_demo(tmp_path):
@@ -110,13 +111,12 @@ def test_python_api_for_the_demo(tmp_path):
 def test_agreement_is_elementwise_with_a_floor_for_near_zero_entries():
     import numpy as np
 
-    from micrograd.lab.compare import _agreement
     ref = [np.array([1.0, -2.0, 1e-20]), None]
-    assert _agreement([ref[0] * (1 + 1e-14), None], ref) == (True, pytest.approx(1e-14, rel=1e-3))
-    assert _agreement([ref[0] + [0, 0, 1e-14], None], ref)[0]          # under 1e-13 · max|ref|
-    assert not _agreement([ref[0] + [0, 0, 1e-12], None], ref)[0]
-    assert not _agreement([ref[0] * (1 + 1e-10), None], ref)[0]
-    assert not _agreement([ref[0], np.zeros(1)], ref)[0]               # a gradient where none is due
+    assert agreement([ref[0] * (1 + 1e-14), None], ref) == (True, pytest.approx(1e-14, rel=1e-3))
+    assert agreement([ref[0] + [0, 0, 1e-14], None], ref)[0]          # under 1e-13 · max|ref|
+    assert not agreement([ref[0] + [0, 0, 1e-12], None], ref)[0]
+    assert not agreement([ref[0] * (1 + 1e-10), None], ref)[0]
+    assert not agreement([ref[0], np.zeros(1)], ref)[0]               # a gradient where none is due
 
 
 def test_table_with_a_subset_of_modes():
@@ -124,3 +124,34 @@ def test_table_with_a_subset_of_modes():
     lines = format_table(rows).splitlines()
     assert "naive" not in lines[1] and "forward/bp" in lines[1]
     assert len({len(line) for line in lines[:2]}) == 1  # the two header lines line up
+
+
+def test_both_forms_print_two_tables_and_write_both_into_the_json(tmp_path, capsys):
+    out_json = tmp_path / "both.json"
+    assert main(["compare", "--model", "chain", "--depth", "1:3", "--form", "both",
+                 "--json", str(out_json)]) == 0
+    text = capsys.readouterr().out
+    assert "model chain (unfused" in text and "model chain (fused" in text
+    assert "backprop 5L+1" in text and "backprop 4L+1" in text
+    rows = json.loads(out_json.read_text())["rows"]
+    assert [(r["form"], r["depth"]) for r in rows] == [
+        ("unfused", 1), ("unfused", 2), ("unfused", 3), ("fused", 1), ("fused", 2), ("fused", 3)]
+    for r in rows:
+        want = closed_form("chain", r["depth"], fused=r["form"] == "fused")
+        assert {m: r[m]["partials"] for m in ("backprop", "naive", "forward")} == want
+        assert r["agree"] == {"naive": True, "forward": True}
+    assert rows[3]["backprop"]["partials"] == 5 and rows[0]["backprop"]["partials"] == 6
+
+
+def test_the_lab_network_is_one_row_and_fused_shows_what_the_demo_trains(capsys):
+    assert main(["compare", "--model", "lab", "--fused"]) == 0
+    text = capsys.readouterr().out
+    row = [line for line in text.splitlines() if line.lstrip().startswith("1 ")]
+    assert len(row) == 1 and row[0].split("|")[1].split() == ["7", "12", "164"]
+
+
+def test_both_forms_plot_in_one_figure(tmp_path):
+    rows = run_compare("mlp", [1, 2]) + run_compare("mlp", [1, 2], fused=True)
+    path = plot_compare(rows, tmp_path / "both.svg")
+    svg = path.read_text()
+    assert "(fused)" in svg and "(unfused)" in svg

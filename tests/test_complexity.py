@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import micrograd as mg
 from micrograd import engine
 from micrograd.grad.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
-from micrograd.lab.compare import build_model, closed_form
+from micrograd.lab.closed_forms import closed_form
+from micrograd.lab.families import build_model
 
 MODES = ("backprop", "naive", "forward")
 
@@ -83,6 +84,34 @@ def test_mlp_partials_match_the_closed_forms():
                                       + h * (8 + 3 * (D - l)) for l in range(1, D + 1))
         want = {"backprop": 5 * D + 7, "naive": 3 * D ** 2 + 14 * D + 11, "forward": fwd}
         assert closed_form("mlp", D, h) == want
+        for mode in MODES:
+            assert measure(model, mode)[0] == want[mode], (D, mode)
+
+
+# --------------------------------------------------------------------------- fused forms
+
+@pytest.mark.parametrize("w", [4, 3])
+def test_fused_chain_partials_match_the_closed_forms(w):
+    # nn.Linear's `linear` op: 3 edges (2 in layer 1), where matmul + add have 4 (3).
+    for L in range(1, 11):
+        model = build_model("chain", L, width=w, fused=True)
+        want = {"backprop": 4 * L + 1, "naive": 2 * L ** 2 + 6 * L,
+                "forward": (w ** 2 + w) * (L ** 2 + 3 * L)}
+        assert closed_form("chain", L, w, fused=True) == want
+        for mode in MODES:
+            assert measure(model, mode)[0] == want[mode], (L, mode)
+
+
+def test_fused_mlp_partials_match_the_closed_forms():
+    h = 10
+    for D in range(1, 6):
+        model = build_model("mlp", D, width=h, fused=True)
+        # cross_entropy → linear → Wy or by: 2 edges; each hidden layer below adds tanh,
+        # linear: W_k and b_k of hidden layer k at 4 + 2(D - k).
+        fwd = (h * 2 + 2) * 2 + sum(((2 if k == 1 else h) * h + h) * (4 + 2 * (D - k))
+                                    for k in range(1, D + 1))
+        want = {"backprop": 4 * D + 3, "naive": 2 * D ** 2 + 6 * D + 4, "forward": fwd}
+        assert closed_form("mlp", D, h, fused=True) == want
         for mode in MODES:
             assert measure(model, mode)[0] == want[mode], (D, mode)
 

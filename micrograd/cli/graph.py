@@ -1,62 +1,118 @@
-"""`micrograd graph`: draw a model family's graph to a file (the format from its extension)."""
+"""`micrograd graph`: draw a family member's computation graph to a file."""
 from __future__ import annotations
 
 import argparse
-import sys
+import shutil
 
-__all__ = ["add_graph_parser", "cmd_graph"]
+from ..errors import BudgetError
+from ..grad.modes import DEFAULT_MAX_PARTIALS
+from ..lab import families, graphs
+from .options import (
+    CommandError,
+    UsageError,
+    add_form,
+    add_model,
+    add_seed,
+    check_family_options,
+    check_output_file,
+    output_file,
+    parse_sizes,
+    whole,
+)
+
+NAME = "graph"
+HELP = "draw a model's computation graph (Graphviz)"
+DESCRIPTION = """\
+Draw the graph backprop walks for the loss of a model family member, into -o FILE:
+.svg, .png or .pdf through Graphviz's `dot`, or .dot/.gv for the DOT text, which needs
+no Graphviz. Each tensor is a box and each op an ellipse; with --naive-counts each op is
+coloured by how many times naive mode evaluated its partials against backprop's once
+per edge, the same counts `micrograd compare` prints for the same model.
+The families are those of `micrograd compare` (docs/complexity.md)."""
+EXAMPLES = """\
+examples:
+  micrograd graph -o lab.svg                                 the lab's 2-10-2 network
+  micrograd graph --model lab --fused -o lab-nn.svg          as micrograd.nn records it
+  micrograd graph --model chain --depth 10 --naive-counts -o chain.png
+  micrograd graph --model ladder --depth 4 --naive-counts -o ladder.svg
+  micrograd graph --model mlp --sizes 2,8,8,2 --collapse-modules -o mlp.pdf"""
+
+_PICTURES = (".svg", ".png", ".pdf")
 
 
-def cmd_graph(args: argparse.Namespace) -> int:
-    from ..errors import DrawError, GraphvizNotFoundError
-    from ..lab.graphs import draw_model
-
-    collapse = {None: False, "box": "box", "cluster": "cluster"}[args.collapse_modules]
-    try:
-        draw_model(args.model, sizes=args.sizes, depth=args.depth,
-                           naive_counts=args.naive_counts, out=args.out, width=args.width,
-                           direction=args.direction, show_values=args.show_values,
-                           show_grads=args.show_grads, collapse_modules=collapse,
-                           max_nodes=args.max_nodes, rankdir=args.rankdir,
-                           legend=not args.no_legend, seed=args.seed)
-    except GraphvizNotFoundError as e:
-        print(f"micrograd graph: {e}", file=sys.stderr)
-        print("micrograd graph: (a .dot output file needs no Graphviz: try --out graph.dot)",
-              file=sys.stderr)
-        return 1
-    except DrawError as e:
-        print(f"micrograd graph: {e}", file=sys.stderr)
-        return 2
-    what = "with naive-mode counts" if args.naive_counts else f"{args.direction} view"
-    print(f"wrote {args.out}: the {args.model} graph, {what}")
-    return 0
-
-
-def add_graph_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "graph", help="draw a model's computation graph with Graphviz",
-        description="Draw the graph backprop walks for a model family's loss, to --out "
-                    "(.svg, .png, .pdf through Graphviz's dot; .dot for the DOT text). "
-                    "mlp: the lab's MLP with softmax cross-entropy on random points; "
-                    "chain: --depth layers of Linear(--width, --width) + tanh.")
-    p.add_argument("--model", choices=["mlp", "chain"], default="mlp")
-    p.add_argument("--sizes", default="2,10,2", help="mlp layer sizes, e.g. 2,10,2 (default)")
-    p.add_argument("--depth", type=int, default=4, help="chain: number of layers (default 4)")
-    p.add_argument("--width", type=int, default=3, help="chain: layer width (default 3)")
-    p.add_argument("--out", required=True, metavar="FILE", help="output file: .svg .png .pdf .dot")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--out", required=True, metavar="FILE",
+                   type=output_file(*_PICTURES, ".dot", ".gv"),
+                   help="the picture to write: .svg, .png, .pdf (need Graphviz) or .dot, .gv "
+                        "(the DOT text)")
+    depths = ", ".join(f"{f.name} {f.default_depth}" for f in families.FAMILIES.values()
+                       if f.takes("depth"))
+    add_model(p, default="lab", depth_type=whole(1), depth_metavar="N",
+              depth_help=f"layers, hidden layers or rungs (default: {depths}; lab takes none)")
+    p.add_argument("--sizes", type=parse_sizes, default=None, metavar="A,B,...",
+                   help="mlp only, instead of --depth and --width: every layer size from inputs "
+                        "to outputs, such as 2,10,10,2")
+    add_form(p, both=False)
     p.add_argument("--naive-counts", action="store_true",
-                   help="colour ops by how often naive mode evaluated their partials vs backprop")
+                   help="colour each op by naive mode's evaluations of its partials against "
+                        "backprop's (both numbers in its label)")
+    p.add_argument("--max-partials", type=whole(1), default=None, metavar="N",
+                   help=f"with --naive-counts: refuse a graph on which naive mode would evaluate "
+                        f"more local partials than this (default {DEFAULT_MAX_PARTIALS:,})")
     p.add_argument("--direction", choices=["forward", "backward"], default="forward",
-                   help="forward: data flow (default); backward: gradient flow from the loss")
-    p.add_argument("--show-values", action="store_true", help="summarise each tensor's data")
+                   help="forward: the data flows, inputs to loss (default); backward: the "
+                        "gradient flows, loss to leaves")
+    p.add_argument("--show-values", action="store_true",
+                   help="add a summary of each tensor's values")
     p.add_argument("--show-grads", action="store_true",
-                   help="run backward first and summarise each .grad")
+                   help="run backward first and add a summary of each gradient")
     p.add_argument("--collapse-modules", nargs="?", const="box", choices=["box", "cluster"],
-                   default=None, help="group each layer's ops: one box (default) or a cluster")
-    p.add_argument("--max-nodes", type=int, default=None,
-                   help="draw at most this many nodes, nearest the output")
+                   default=None,
+                   help="group each layer's ops and parameters: into one box (the default "
+                        "when given alone) or inside a labelled frame (cluster)")
+    p.add_argument("--max-nodes", type=whole(2), default=None, metavar="N",
+                   help="draw at most N nodes, those nearest the loss, and summarise the rest")
     p.add_argument("--rankdir", choices=["auto", "LR", "TB"], default="auto",
-                   help="layout direction (default auto: LR for short graphs, else TB)")
+                   help="layout: LR left to right, TB top to bottom, auto LR for short graphs "
+                        "(default auto)")
     p.add_argument("--no-legend", action="store_true", help="leave the legend out")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(run=cmd_graph)
+    add_seed(p, "the weights and inputs")
+
+
+def check(args: argparse.Namespace) -> None:
+    """Options the family does not take, the output file, Graphviz for a picture."""
+    check_family_options(args, ["depth", "width", "batch", "sizes"])
+    if args.sizes is not None and (args.depth is not None or args.width is not None):
+        raise UsageError("--sizes gives every layer size: leave out --depth and --width")
+    if args.max_partials is not None and not args.naive_counts:
+        raise UsageError("--max-partials only applies with --naive-counts")
+    check_output_file(args.out, "--out", "graph.svg")
+    if args.out.suffix.lower() in _PICTURES and shutil.which("dot") is None:
+        raise CommandError(f"--out {args.out}: a {args.out.suffix} picture needs Graphviz's `dot`, "
+                           f"which is not on PATH; install Graphviz (apt-get install graphviz, "
+                           f"brew install graphviz) or write the DOT text: -o {args.out.stem}.dot")
+
+
+def run(args: argparse.Namespace) -> int:
+    member = families.build_model(args.model, args.depth, args.width, batch=args.batch,
+                                  seed=args.seed, fused=args.form == "fused", sizes=args.sizes)
+    limit = DEFAULT_MAX_PARTIALS if args.max_partials is None else args.max_partials
+    try:
+        drawn = graphs.draw_family(
+            member, args.naive_counts, args.out, max_partials=limit, direction=args.direction,
+            show_values=args.show_values, show_grads=args.show_grads,
+            collapse_modules=args.collapse_modules or False, max_nodes=args.max_nodes,
+            rankdir=args.rankdir, legend=not args.no_legend)
+    except BudgetError as e:
+        raise CommandError(f"--naive-counts: naive mode would evaluate {e.need:,} local partials "
+                           f"on this graph, more than the limit of {e.limit:,}; use a smaller "
+                           f"--depth, or --max-partials {e.need} if you will wait") from None
+    what = f"the {member.family} graph ({member.form}"
+    what += f", depth {member.depth})" if families.FAMILIES[member.family].takes("depth") else ")"
+    if drawn.naive is not None and drawn.backprop is not None:
+        what += (f", with naive-mode counts: naive mode evaluated {drawn.naive.partials:,} "
+                 f"local partials, backprop {drawn.backprop.partials:,}")
+    else:
+        what += f", {args.direction} view"
+    print(f"wrote {args.out}: {what}")
+    return 0

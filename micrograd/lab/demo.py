@@ -1,50 +1,26 @@
-"""`micrograd demo`: the lab's experiment, done right, with pictures.
+"""The lab's experiment, done right, with pictures (the work of `micrograd demo`).
 
-Two concentric circles, a 2-10-2 network with tanh, softmax + cross-entropy, trained
-with Adam on mini-batches; prints per-epoch progress and the final train/val/test
-accuracy, and draws the decision boundary and the training curves. Also home of the
-command-line options the scripts in demos/ share (--fast, --out, --seed).
+Two concentric circles, the lab's 2-10-2 network with tanh, softmax + cross-entropy,
+trained with Adam on mini-batches; the decision boundary and the training curves, the
+graph backprop walks for the trained network (plain and with naive mode's counts), and
+the backprop-vs-naive complexity plot of a tanh chain.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from .. import data, optim
 from ..nn import MLP
 from ..nn import functional as F
 from ..train import History, evaluate, fit
 
-__all__ = ["DEFAULT_OUT", "add_demo_arguments", "demo_options", "is_fast", "CirclesRun",
-           "circles_experiment", "extra_figures", "add_demo_parser", "cmd_demo"]
+__all__ = ["DEFAULT_OUT", "DEFAULT_EPOCHS", "CirclesRun", "circles_experiment",
+           "circles_pictures", "extra_figures"]
 
 DEFAULT_OUT = "micrograd-out"
-
-
-# --------------------------------------------------------------------------- shared options
-
-def add_demo_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--out", default=DEFAULT_OUT, type=Path,
-                        help=f"folder for the pictures (default: ./{DEFAULT_OUT}/)")
-    parser.add_argument("--fast", action="store_true",
-                        help="an even faster, smaller run for CI (also: MICROGRAD_FAST=1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data, weights and batch order")
-    return parser
-
-
-def demo_options(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse a demo script's command line; `args.fast` also turns on with MICROGRAD_FAST=1."""
-    args = add_demo_arguments(argparse.ArgumentParser(description=description)).parse_args(argv)
-    args.fast = is_fast(args)
-    return args
-
-
-def is_fast(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "fast", False)) or os.environ.get("MICROGRAD_FAST", "") not in ("", "0")
+DEFAULT_EPOCHS = {False: 60, True: 40}  # by `fast`
 
 
 # --------------------------------------------------------------------------- the circles experiment
@@ -62,10 +38,12 @@ class CirclesRun:
 
 
 def circles_experiment(out: Path | str | None = DEFAULT_OUT, seed: int = 0, fast: bool = False,
-                       optimizer: str = "adam", lr: float | None = None, epochs: int | None = None,
-                       batch_size: int | None = 32, hidden: int = 10, verbose: bool | int = 10) -> CirclesRun:
-    """Train the lab's 2-`hidden`-2 tanh MLP on two circles; draw pictures into `out` (None: none)."""
-    n, default_epochs = (400, 40) if fast else (1000, 60)
+                       optimizer: str = "adam", lr: float | None = None,
+                       epochs: int | None = None, batch_size: int | None = 32, hidden: int = 10,
+                       verbose: bool | int = 10) -> CirclesRun:
+    """Train the lab's 2-`hidden`-2 tanh MLP on two circles; draw pictures into `out` (None:
+    none). epochs None: DEFAULT_EPOCHS; verbose as for fit (10: a bar and a line every 10)."""
+    n, default_epochs = (400 if fast else 1000), DEFAULT_EPOCHS[bool(fast)]
     X, y = data.circles(n, noise=0.1, factor=0.5, seed=seed)
     parts = data.split(X, y, val=0.2, test=0.2, seed=seed)
     model = MLP([2, hidden, 2], activation="tanh", seed=seed)
@@ -74,7 +52,8 @@ def circles_experiment(out: Path | str | None = DEFAULT_OUT, seed: int = 0, fast
     else:
         opt = optim.SGD(model.parameters(), lr=lr or 0.1, momentum=0.9)
     start = time.perf_counter()
-    history = fit(model, F.cross_entropy, opt, parts.train, parts.val, epochs=epochs or default_epochs,
+    history = fit(model, F.cross_entropy, opt, parts.train, parts.val,
+                  epochs=default_epochs if epochs is None else epochs,
                   batch_size=batch_size, seed=seed, verbose=verbose)
     seconds = time.perf_counter() - start
     test_loss, test_acc = evaluate(model, F.cross_entropy, *parts.test)
@@ -91,8 +70,9 @@ def circles_pictures(run: CirclesRun, out: Path) -> list[Path]:
     Xte, yte = run.split.test
     sizes = "-".join(map(str, run.model.sizes))
     pictures = [
-        decision_boundary(run.model, Xtr, ytr, out / "circles_boundary.png", X_test=Xte, y_test=yte,
-                          title=f"{sizes} tanh MLP on two circles: test accuracy {100 * run.test_acc:.1f}%"),
+        decision_boundary(run.model, Xtr, ytr, out / "circles_boundary.png", X_test=Xte,
+                          y_test=yte, title=f"{sizes} tanh MLP on two circles: test accuracy "
+                                            f"{100 * run.test_acc:.1f}%"),
         training_curves(run.history, out / "circles_curves.png",
                         title=f"{sizes} tanh MLP, softmax + cross-entropy"),
     ]
@@ -100,63 +80,32 @@ def circles_pictures(run: CirclesRun, out: Path) -> list[Path]:
 
 
 def extra_figures(run: CirclesRun, out: Path) -> list[Path]:
-    """The graph backprop walks for the trained network (forward, and coloured by naive
-    mode's partial counts) and the backprop-vs-naive complexity plot of a tanh chain."""
-    from .. import Tensor, count_ops
-    from ..errors import MicrogradError
-    from ..nn import functional as F
-    from ..viz.drawing import draw, render
-    from .compare import plot_compare, run_compare
+    """The graph backprop walks for the trained network on 8 training points (the `lab`
+    family in its fused form, as fit trained it: forward, and coloured by naive mode's
+    partial counts) and the backprop-vs-naive complexity plot of a tanh chain."""
+    from ..errors import GraphvizNotFoundError
+    from ..viz import render
+    from .closed_forms import closed_form
+    from .compare import run_compare
+    from .compare_plot import plot_compare
+    from .families import lab_model
+    from .graphs import draw_family
 
     X, y = run.split.train
-    loss = F.cross_entropy(run.model(Tensor(X[:8])), y[:8])
-    with count_ops() as naive:
-        loss.backward(mode="naive", retain_graph=True)
-    run.model.zero_grad()
+    member = lab_model(net=run.model, points=(X[:8], y[:8]), fused=True)
+    fused, unfused = (closed_form("lab", width=member.width, fused=f) for f in (True, False))
     pictures = []
-    for name, kwargs in [("graph_forward", {}), ("graph_naive_counts", {"counts": naive})]:
-        graph = draw(loss, rankdir="auto", legend=True, **kwargs)
+    for name, naive_counts, title in [
+            ("graph_forward", False,
+             f"the trained network on 8 points as micrograd.nn records it (the fused form): "
+             f"backprop evaluates {fused['backprop']} partials, naive mode {fused['naive']}; "
+             f"written out in tensor ops, {unfused['backprop']} and {unfused['naive']}"),
+            ("graph_naive_counts", True, None)]:  # None: draw's title, with the counts it drew
+        graph = draw_family(member, naive_counts, title=title).graph
         try:
             pictures.append(render(graph, out / f"{name}.png"))
-        except MicrogradError as e:  # no Graphviz `dot`: keep the DOT text, say why
+        except GraphvizNotFoundError as e:  # no Graphviz `dot`: keep the DOT text, say why
             pictures.append(render(graph, out / f"{name}.dot"))
             print(f"{name}: {e}; wrote the DOT source instead")
     pictures.append(plot_compare(run_compare("chain", range(1, 13)), out / "complexity_chain.png"))
     return pictures
-
-
-# --------------------------------------------------------------------------- the subcommand
-
-def add_demo_parser(sub: "argparse._SubParsersAction") -> None:
-    """Register `micrograd demo` on the command's subparsers."""
-    p = sub.add_parser("demo", help="train the lab's circles network and draw its pictures",
-                       description=__doc__.split("\n\n")[0])
-    add_demo_arguments(p)
-    p.add_argument("--epochs", type=int, default=None, help="epochs to train (default 60; 40 with --fast)")
-    p.set_defaults(run=cmd_demo)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Run the circles experiment with the command's options and report where the pictures are."""
-    fast = is_fast(args)
-    print("micrograd demo: the lab's network (2 inputs -> 10 tanh units -> 2 logits, softmax + "
-          "cross-entropy) on two concentric circles, trained with Adam on mini-batches of 32"
-          + (" [fast mode]" if fast else ""))
-    try:
-        import matplotlib  # noqa: F401
-        out = args.out
-    except ImportError:
-        print("matplotlib is not installed, so no pictures (pip install 'micrograd[plot]')")
-        out = None
-    run = circles_experiment(out=out, seed=args.seed, fast=fast, epochs=args.epochs)
-    n = [len(part[1]) for part in run.split]
-    h = run.history
-    print(f"trained {h.epochs} epochs in {run.seconds:.2f} s on {n[0]} points "
-          f"({run.model.num_parameters()} parameters)")
-    print(f"accuracy: train {100 * h.train_acc[-1]:.1f}%  val {100 * h.val_acc[-1]:.1f}% "
-          f"({n[1]} points)  test {100 * run.test_acc:.1f}% ({n[2]} points)")
-    if run.pictures:
-        print(f"pictures written to {Path(out).resolve()}/:")
-        for p in run.pictures:
-            print(f"  {p.name}")
-    return 0
