@@ -1,8 +1,13 @@
 """micrograd.draw: the DOT it writes (parsed here by hand), rendering through Graphviz's
-`dot`, life without `dot` or without the graphviz package, and `micrograd graph`."""
+`dot`, life without `dot` or without the graphviz package, and `micrograd graph`.
+
+Graphs are built here from micrograd.nn and plain tensor ops, so these tests check the
+drawing, not how the lab's model families are defined (tests of `draw_model` and the CLI
+at the end take the families as they come)."""
 from __future__ import annotations
 
 import importlib
+import pathlib
 import re
 import shutil
 import time
@@ -18,8 +23,11 @@ import micrograd as mg
 from micrograd import Tensor, count_ops
 from micrograd.cli import main as cli_main
 
-drawmod = importlib.import_module("micrograd.viz.drawing")
+rendering = importlib.import_module("micrograd.viz.rendering")
+overlay = importlib.import_module("micrograd.viz.overlay")
+style = importlib.import_module("micrograd.viz.style")
 graphs = importlib.import_module("micrograd.lab.graphs")
+VIZ = pathlib.Path(mg.__file__).parent / "viz"
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's `dot` is not installed "
@@ -173,11 +181,67 @@ def test_roles_look_different_and_values_summarised():
 def test_bad_options_raise_micrograd_errors():
     x = Tensor([1.0], requires_grad=True)
     for kw in [dict(rankdir="XY"), dict(direction="up"), dict(collapse_modules="boxes"),
-               dict(max_nodes=1), dict(counts=42)]:
+               dict(max_nodes=1), dict(naive_counts=42),
+               dict(naive_counts={}, backprop_counts=42),
+               dict(backprop_counts={})]:  # without naive counts it would be ignored
         with pytest.raises(mg.MicrogradError):
             mg.draw(x.tanh(), **kw)
     with pytest.raises(mg.MicrogradError):
         mg.draw(np.ones(3))
+
+
+def test_freed_intermediates_are_drawn_with_their_shape_and_no_values():
+    x = Tensor(np.linspace(-1, 1, 400), requires_grad=True, name="x")
+    h = x.tanh()  # 3,200 bytes: backward() frees it, leaving a shape-only stand-in
+    h.name = "h"
+    loss = (h * h).sum()
+    loss.backward()
+    nodes, _ = parse(mg.draw(loss, show_values=True).source)
+    freed = [lab.split("\n") for lab in nodes.values() if "data freed by backward()" in lab]
+    # h and the unnamed h * h: the intermediates; the leaf x and the output keep their values
+    assert sorted(lines[:2] for lines in freed) == [["(400,) float64", "data freed by backward()"],
+                                                    ["h", "(400,) float64"]]
+    kept = sorted(lab.split("\n")[0] for k, lab in nodes.items()
+                  if k[0] == "t" and "data freed" not in lab)
+    assert kept == ["output", "x"] and all("\ndata " in nodes[k] for k in nodes if k[0] == "t")
+
+
+def test_a_tensor_and_its_freed_stand_in_are_one_node():
+    x = Tensor(np.linspace(0, 1, 400), requires_grad=True, name="x")
+    h = x.tanh()
+    h.name = "h"
+    first, second = h.sum(), (h * 2.0).sum()
+    first.backward()  # frees h in `first`'s graph only: `second` still holds h itself
+    nodes, edges = parse(mg.draw(first + second, show_values=True).source)
+    assert [v for v in nodes.values() if v.startswith("h\n")] == \
+        ["h\n(400,) float64\ndata mean 0.434, std 0.225"]
+    # parent links + one out of each op: tanh 1+1, sum 1+1, mul 2+1, sum 1+1, add 2+1
+    assert len(edges) == len(set(edges)) == 12
+    assert Counter(v for k, v in nodes.items() if k[0] == "f") == Counter(
+        ["tanh", "sum", "mul", "sum", "add"])
+
+
+def test_viz_reads_the_tensor_only_through_its_public_api():
+    """Tensor internals (`_ctx`, `_rg`, `_retain`, `_data`) may change; viz/ must not see them."""
+    private = re.compile(r"\.(_ctx|_rg|_retain|_data|_ver)\b")
+    found = [f"{f.name}:{k}: {line.strip()}" for f in sorted(VIZ.glob("*.py"))
+             for k, line in enumerate(f.read_text().splitlines(), 1) if private.search(line)]
+    assert found == []
+
+
+def test_viz_helpers_take_few_positional_arguments():
+    """More than five positional parameters is a sign the helper wants an options object."""
+    import ast
+
+    wide = []
+    for f in sorted(VIZ.glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                positional = [a.arg for a in node.args.posonlyargs + node.args.args
+                              if a.arg not in ("self", "cls")]
+                if len(positional) > 5:
+                    wide.append(f"{f.name}: {node.name}({', '.join(positional)})")
+    assert wide == []
 
 
 # --------------------------------------------------------------------------- size
@@ -210,8 +274,18 @@ def test_max_nodes_is_a_no_op_when_the_graph_is_small():
 
 # --------------------------------------------------------------------------- modules
 
-def _mlp_loss(sizes):
-    return graphs.build_model("mlp", sizes=sizes, seed=1, n_points=4)
+def _mlp_loss(sizes, n_points=4):
+    """Softmax cross-entropy of an nn.MLP (tanh, fused `linear` layers named layers.K.*),
+    written out: log_softmax, getitem (each point's label), mean, neg."""
+    from micrograd.nn import MLP
+
+    rng = np.random.default_rng(1)
+    model = MLP(sizes, seed=1)
+    x = Tensor(rng.standard_normal((n_points, sizes[0])), name="x")
+    labels = rng.integers(0, sizes[-1], n_points)
+    loss = -model(x).log_softmax(axis=1)[np.arange(n_points), labels].mean()
+    loss.name = "loss"
+    return loss
 
 
 def test_collapse_modules_draws_each_linear_layer_as_one_box():
@@ -259,6 +333,31 @@ def test_a_fresh_nn_mlp_is_drawn_with_qualified_parameter_names():
         ["layers.0", "layers.2"]
 
 
+def test_a_written_out_layer_takes_the_ops_between_its_parameters():
+    W = Tensor(np.ones((3, 2)), requires_grad=True, name="layer.W")
+    b = Tensor(np.zeros(3), requires_grad=True, name="layer.b")
+    x = Tensor(np.ones((4, 2)), name="x")
+    loss = (x @ W.T + b).tanh().sum()
+    nodes, _ = parse(mg.draw(loss, collapse_modules=True).source)
+    # matmul takes no parameter itself: it joins because it lies between transpose and add
+    assert [v for k, v in nodes.items() if k[0] == "m"] == \
+        ["layer\nops: transpose, matmul, add\nW (3, 2), b (3,)"]
+    assert sorted(v for k, v in nodes.items() if k[0] == "f") == ["sum", "tanh"]
+    src = mg.draw(loss, collapse_modules="cluster").source
+    (body,) = re.findall(r"subgraph cluster_m0 \{(.*?)\n\t\}", src, re.S)
+    assert all(op in body for op in ("transpose", "matmul", "add")) and "tanh" not in body
+    assert "1 module grouped" in src
+    # a parameter also used outside its module (by an op that mixes two modules'
+    # parameters, so belongs to neither) stays a node of its own
+    V = Tensor(np.ones((3, 2)), requires_grad=True, name="other.V")
+    nodes, edges = parse(mg.draw(loss + (W * V).sum(), collapse_modules=True).source)
+    (w,) = [k for k, v in nodes.items() if v.startswith("layer.W\n")]
+    assert [v for k, v in nodes.items() if k[0] == "m"] == \
+        ["layer\nops: transpose, matmul, add\nb (3,)"]
+    assert sorted(nodes[d] for s, d, _ in edges if s == w) == [
+        "layer\nops: transpose, matmul, add\nb (3,)", "mul"]
+
+
 def test_parameters_without_dotted_names_are_not_grouped():
     W = Tensor(np.ones((2, 2)), requires_grad=True, name="W")
     x = Tensor(np.ones((1, 2)))
@@ -286,11 +385,11 @@ def test_naive_overlay_labels_carry_the_measured_counts(with_compare):
     with count_ops() as bp:
         loss.backward(retain_graph=True)
     _, ops = walk(loss)
-    g = mg.draw(loss, counts=naive, compare=bp if with_compare else None, legend=True)
+    g = mg.draw(loss, naive_counts=naive, backprop_counts=bp if with_compare else None,
+                legend=True)
     nodes, _ = parse(g.source)
-    expected = Counter((fn.name, naive.per_node[fn],
-                        bp.per_node[fn] if with_compare else sum(p.requires_grad for p in fn.parents))
-                       for fn in ops)
+    expected = Counter((fn.name, naive.per_node[fn], bp.per_node[fn] if with_compare
+                        else sum(p.requires_grad for p in fn.parents)) for fn in ops)
     assert _counts_from_labels(nodes) == expected
     # backprop evaluates each edge once: both ways of counting it agree
     assert all(bp.per_node[fn] == sum(p.requires_grad for p in fn.parents) for fn in ops)
@@ -301,14 +400,15 @@ def test_naive_overlay_labels_carry_the_measured_counts(with_compare):
         if k[0] == "f":
             name, n, b = next(iter(_counts_from_labels({k: lab})))
             line = next(ln for ln in g.source.splitlines() if ln.startswith(f"\t{k} ["))
-            assert drawmod.SCALE_COLOURS[drawmod.scale_bin(n / b)] in line
+            assert style.SCALE_COLOURS[overlay.scale_bin(n / b)] in line
     # a plain mapping Function -> int works as well
-    nodes2, _ = parse(mg.draw(loss, counts=dict(naive.per_node)).source)
-    assert _counts_from_labels(nodes2) == _counts_from_labels(parse(mg.draw(loss, counts=naive).source)[0])
+    nodes2, _ = parse(mg.draw(loss, naive_counts=dict(naive.per_node)).source)
+    assert _counts_from_labels(nodes2) == _counts_from_labels(
+        parse(mg.draw(loss, naive_counts=naive).source)[0])
 
 
 def test_scale_bins():
-    assert [drawmod.scale_bin(r) for r in (0, 1, 1.5, 2, 3, 4, 5, 8, 9, 16, 17, 1e9)] == \
+    assert [overlay.scale_bin(r) for r in (0, 1, 1.5, 2, 3, 4, 5, 8, 9, 16, 17, 1e9)] == \
         [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
@@ -324,17 +424,18 @@ def test_svg_has_one_node_group_per_node_and_png_pdf_are_valid(tmp_path):
         root = ET.parse(svg).getroot()
         groups = [e for e in root.iter("{http://www.w3.org/2000/svg}g") if e.get("class") == "node"]
         assert len(groups) == len(nodes)
-    png = drawmod.render(g, tmp_path / "g.png")
+    png = mg.viz.render(g, tmp_path / "g.png")
     assert png.read_bytes()[:8] == PNG_MAGIC
-    pdf = drawmod.render(g.source, tmp_path / "g.pdf")  # DOT text works too
+    pdf = mg.viz.render(g.source, tmp_path / "g.pdf")  # DOT text works too
     assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pdf", "g.png", "gFalse.svg", "gTrue.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "g.pdf", "g.png", "gFalse.svg", "gTrue.svg"]
 
 
 @needs_dot
 def test_odd_names_are_escaped_so_dot_accepts_them(tmp_path):
     x = Tensor([1.0], requires_grad=True, name='a "quoted" \\ name <b>{x}</b>\nline')
-    out = drawmod.render(mg.draw(x.tanh(), legend=True), tmp_path / "odd.svg")
+    out = mg.viz.render(mg.draw(x.tanh(), legend=True), tmp_path / "odd.svg")
     assert "quoted" in out.read_text()
 
 
@@ -355,14 +456,15 @@ def test_without_dot_draw_still_works_and_render_says_how_to_install(tmp_path, m
     assert g.source.startswith("digraph")
     out = tmp_path / "out"
     for ext in ("svg", "png", "pdf"):
-        with pytest.raises(drawmod.GraphvizNotFoundError) as e:
+        with pytest.raises(mg.viz.GraphvizNotFoundError) as e:
             mg.viz.render(g, out / f"graph.{ext}")
         assert isinstance(e.value, mg.MicrogradError)
-        assert "apt-get install graphviz" in str(e.value) and "brew install graphviz" in str(e.value)
+        assert "apt-get install graphviz" in str(e.value)
+        assert "brew install graphviz" in str(e.value)
     assert not out.exists()  # nothing written, not even the directory
     assert g._repr_mimebundle_() == {"text/plain": g.source}  # Jupyter shows the text
     # the DOT text itself needs no Graphviz
-    assert drawmod.render(g, out / "graph.dot").read_text() == g.source
+    assert mg.viz.render(g, out / "graph.dot").read_text() == g.source
     assert cli_main(["graph", "--out", str(tmp_path / "cli.png")]) == 1
     assert not (tmp_path / "cli.png").exists()
 
@@ -370,22 +472,22 @@ def test_without_dot_draw_still_works_and_render_says_how_to_install(tmp_path, m
 def test_without_the_graphviz_package_draw_returns_the_same_source(monkeypatch, tmp_path):
     loss = _mlp_loss([2, 3, 2])
     real = mg.draw(loss, show_values=True).source
-    monkeypatch.setattr(drawmod, "_graphviz", None)
+    monkeypatch.setattr(rendering, "_graphviz", None)
     g = mg.draw(loss, show_values=True)
-    assert isinstance(g, drawmod.DotGraph) and g.source == real
+    assert isinstance(g, mg.viz.DotGraph) and g.source == real
     if HAS_DOT:
         assert g.render(tmp_path / "x.png").read_bytes()[:8] == PNG_MAGIC
         assert "image/svg+xml" in g._repr_mimebundle_()
 
 
 def test_failing_dot_and_bad_extensions_leave_no_file(tmp_path):
-    with pytest.raises(drawmod.DrawError):
-        drawmod.render("digraph { a -> }", tmp_path / "bad.xyz")
-    with pytest.raises(drawmod.DrawError):
-        drawmod.render("digraph { a -> }", tmp_path / "noext")
+    with pytest.raises(mg.viz.DrawError):
+        mg.viz.render("digraph { a -> }", tmp_path / "bad.xyz")
+    with pytest.raises(mg.viz.DrawError):
+        mg.viz.render("digraph { a -> }", tmp_path / "noext")
     if HAS_DOT:
-        with pytest.raises(drawmod.DrawError, match="failed"):
-            drawmod.render("digraph { a -> }", tmp_path / "bad.svg")
+        with pytest.raises(mg.viz.DrawError, match="failed"):
+            mg.viz.render("digraph { a -> }", tmp_path / "bad.svg")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -414,10 +516,11 @@ def test_draw_model_families():
     nodes, _ = parse(g.source)
     counts = _counts_from_labels(nodes)
     # a chain: naive work grows towards the loss (the tanh of layer k is walked once for
-    # each of the 2k parameters below it, twice over since the loss h*h uses h twice);
-    # backprop stays at one per edge
+    # each of the 2k parameters at or below it, times what the loss adds); backprop stays
+    # at one per edge
     tanh = sorted((n, b) for (name, n, b) in counts.elements() if name == "tanh")
-    assert [b for _, b in tanh] == [1, 1, 1] and [n for n, _ in tanh] == [4, 8, 12]
+    assert [b for _, b in tanh] == [1, 1, 1]
+    assert [n / tanh[0][0] for n, _ in tanh] == [1, 2, 3]
     g = graphs.draw_model("mlp", sizes=(2, 10, 2), show_grads=True)
     assert "\ngrad " in parse(g.source)[0]["t1"] or "grad mean" in g.source
     with pytest.raises(mg.MicrogradError):

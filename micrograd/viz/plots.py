@@ -3,8 +3,9 @@
 matplotlib is imported lazily, with the Agg backend (files only, no window)."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,8 @@ from ..engine import Tensor, no_grad
 from ..nn.modules import Module
 from ..train import History
 
-__all__ = ["pyplot", "save_figure", "decision_boundary", "training_curves", "compare_runs", "image_grid"]
+__all__ = ["pyplot", "save_figure", "decision_boundary", "training_curves", "compare_runs",
+           "image_grid"]
 
 CLASS_COLORS = ["#08519c", "#b2182b", "#238b45", "#6a51a3", "#d94801", "#8c564b"]
 
@@ -46,7 +48,7 @@ def _probabilities(model: Module, points: np.ndarray) -> np.ndarray:
         model.train(was_training)
 
 
-def decision_boundary(model: Module, X: np.ndarray, y: np.ndarray, path: str | Path,
+def decision_boundary(model: Module, X: np.ndarray, y: np.ndarray, path: str | Path, *,
                       title: str = "", X_test: np.ndarray | None = None,
                       y_test: np.ndarray | None = None, resolution: int = 300) -> Path:
     """The model's predicted class over the plane (shaded by confidence), with the data on top."""
@@ -73,11 +75,12 @@ def decision_boundary(model: Module, X: np.ndarray, y: np.ndarray, path: str | P
         ax.scatter(*X[y == c].T, s=14, color=CLASS_COLORS[c % len(CLASS_COLORS)],
                    edgecolor="white", linewidth=0.4, label=f"class {c} (train)")
         if X_test is not None:
-            ax.scatter(*X_test[y_test == c].T, s=30, marker="^", color=CLASS_COLORS[c % len(CLASS_COLORS)],
-                       edgecolor="black", linewidth=0.6, label=f"class {c} (test)")
+            ax.scatter(*X_test[y_test == c].T, s=30, marker="^",
+                       color=CLASS_COLORS[c % len(CLASS_COLORS)], edgecolor="black",
+                       linewidth=0.6, label=f"class {c} (test)")
     ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2 * classes if classes <= 3 else classes,
-              fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11),
+              ncol=2 * classes if classes <= 3 else classes, fontsize=7, frameon=False)
     return save_figure(fig, path)
 
 
@@ -92,7 +95,8 @@ def training_curves(history: History, path: str | Path, title: str = "") -> Path
         ax1.plot(epochs, history.val_loss, label="validation")
         ax2.plot(epochs, 100 * np.asarray(history.val_acc), label="validation")
     ax1.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
-    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy", ylim=(min(45, ax2.get_ylim()[0]), 101))
+    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy",
+            ylim=(min(45, ax2.get_ylim()[0]), 101))
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend()
@@ -101,7 +105,8 @@ def training_curves(history: History, path: str | Path, title: str = "") -> Path
     return save_figure(fig, path)
 
 
-def compare_runs(runs: Mapping[str, Sequence[float] | History], path: str | Path, title: str = "",
+def compare_runs(runs: Mapping[str, Sequence[float] | History], path: str | Path, *,
+                 title: str = "",
                  x_axes: Sequence[str] = ("epoch",), ylabel: str = "training loss",
                  ends: Mapping[str, str] | None = None) -> Path:
     """One panel per x axis ("epoch", "time" or "step"), one line per run, loss on a log scale.
@@ -111,8 +116,9 @@ def compare_runs(runs: Mapping[str, Sequence[float] | History], path: str | Path
     plt = pyplot()
     ends = ends or {}
     fig, axes = plt.subplots(1, len(x_axes), figsize=(5.2 * len(x_axes), 3.9), squeeze=False)
-    for ax, x_axis in zip(axes[0], x_axes):
+    for ax, x_axis in zip(axes[0], x_axes, strict=True):
         for k, (label, run) in enumerate(runs.items()):
+            ys: Sequence[float]
             if isinstance(run, History):  # start every curve at the untrained model's loss
                 ys = [run.initial_loss, *(run.step_loss if x_axis == "step" else run.train_loss)]
                 xs = [0.0, *run.time] if x_axis == "time" else np.arange(len(ys))
@@ -123,8 +129,9 @@ def compare_runs(runs: Mapping[str, Sequence[float] | History], path: str | Path
             ax.plot(xs, ys, color=color, label=name, lw=1.6)
             if label in ends and len(ys):
                 ax.plot(xs[-1], ys[-1], "x", color=color, ms=12, mew=3)
-        ax.set(xlabel={"epoch": "epoch", "time": "training time (s)", "step": "step (parameter update)"}[x_axis],
-               ylabel=ylabel, yscale="log")
+        xlabel = {"epoch": "epoch", "time": "training time (s)",
+                  "step": "step (parameter update)"}[x_axis]
+        ax.set(xlabel=xlabel, ylabel=ylabel, yscale="log")
         if x_axis == "time":
             ax.set_xscale("symlog", linthresh=0.01)  # fast and slow runs on one axis
             ax.set_xlim(left=0)
@@ -135,15 +142,16 @@ def compare_runs(runs: Mapping[str, Sequence[float] | History], path: str | Path
     return save_figure(fig, path)
 
 
-def image_grid(images: np.ndarray, labels: Sequence[int], predicted: Sequence[int], path: str | Path,
-               title: str = "", columns: int = 10) -> Path:
+def image_grid(images: np.ndarray, labels: Sequence[int], predicted: Sequence[int],
+               path: str | Path, *, title: str = "", columns: int = 10) -> Path:
     """Small grayscale images with "predicted (true)" under each; mistakes are written in red."""
     plt = pyplot()
     rows = int(np.ceil(len(images) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.3 * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, img, true, pred in zip(axes.ravel(), images, labels, predicted):
+    # zip stops at the last image: the grid may have more cells than images
+    for ax, img, true, pred in zip(axes.ravel(), images, labels, predicted, strict=False):
         ax.imshow(img, cmap="gray_r", interpolation="nearest")
         ax.set_title(f"{pred}" if pred == true else f"{pred} ({true})", fontsize=9,
                      color="black" if pred == true else "red")
