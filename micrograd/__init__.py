@@ -4,6 +4,7 @@ from . import (  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
                      nn,
                      optim,
 )
+from ._version import __version__ as __version__  # from the installed package metadata
 from .creation import (
                      arange,
                      full,
@@ -61,8 +62,6 @@ from .train import fit
 from .viz.drawing import (
                      draw,  # micrograd.draw(t); render etc. in micrograd.viz
 )
-
-from ._version import __version__  # noqa: E402  (from the installed package metadata)
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",

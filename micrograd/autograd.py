@@ -10,7 +10,8 @@ with an explicit stack instead of recursion (graphs 100,000 ops deep are fine).
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,8 @@ def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
         raise DTypeError(f"backward: gradient must be numbers of the output's shape "
                          f"{root.shape}, got {gradient!r:.80}") from None
     if g.shape != root.shape:
-        raise ShapeError(f"backward: gradient has shape {g.shape} but the output has shape {root.shape}")
+        raise ShapeError(f"backward: gradient has shape {g.shape} but the output has shape "
+                         f"{root.shape}")
     return g
 
 
@@ -90,7 +92,7 @@ class ReleasedTensor(Tensor):
 
     __slots__ = ()
 
-    @property
+    @property  # type: ignore[misc]  # read-only here: a freed value cannot be set either
     def data(self) -> np.ndarray:
         raise GraphReleasedError(
             f"this intermediate's values ({self.shape} {self.dtype}) were freed by "

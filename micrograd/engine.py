@@ -9,9 +9,10 @@ checks) what happened. Every local partial, in any mode, goes through
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -138,13 +139,13 @@ def _describe_inputs(arrays: Sequence[np.ndarray]) -> str:
 class _AnomalyChecker:
     """Observer that raises at the first op whose output or partial is not finite."""
 
-    def on_forward(self, fn: "Function", parents: Sequence["Tensor"], out: "Tensor") -> None:
+    def on_forward(self, fn: Function, parents: Sequence[Tensor], out: Tensor) -> None:
         where = _nonfinite(out._data)
         if where:
             raise AnomalyError(f"{fn.name}: forward produced {where}; inputs: "
                                f"{_describe_inputs([t._data for t in parents])}")
 
-    def on_partial(self, fn: "Function", i: int, g: Any, pg: Any, kind: str) -> None:
+    def on_partial(self, fn: Function, i: int, g: Any, pg: Any, kind: str) -> None:
         where = _nonfinite(pg)
         if where:
             upstream = "finite" if _nonfinite(g) is None else "already non-finite"
@@ -154,7 +155,7 @@ class _AnomalyChecker:
                 f"op inputs: {_describe_inputs([p._data for p in fn.parents])}")
 
 
-def _op_error(name: str, e: Exception, parents: Sequence["Tensor"]) -> Exception:
+def _op_error(name: str, e: Exception, parents: Sequence[Tensor]) -> Exception:
     """numpy's error from a forward, as ours: it names the op and the input shapes.
     numpy's ValueErrors here are shape mismatches, its TypeErrors dtype problems; an
     IndexError stays one (it ends `for row in t` loops)."""
@@ -168,7 +169,7 @@ def _op_error(name: str, e: Exception, parents: Sequence["Tensor"]) -> Exception
     return DTypeError(f"{msg} (input dtypes: {dtypes})")
 
 
-def _view_counter(data: np.ndarray, parents: Sequence["Tensor"]) -> list:
+def _view_counter(data: np.ndarray, parents: Sequence[Tensor]) -> list:
     """The version counter of the input whose memory `data` views, marked as shared;
     a new one if it views none of them."""
     for p in parents:
@@ -178,11 +179,11 @@ def _view_counter(data: np.ndarray, parents: Sequence["Tensor"]) -> list:
     return [0, False]
 
 
-def _describe(t: "Tensor") -> str:
+def _describe(t: Tensor) -> str:
     return f"{t.name + ' ' if t.name else ''}of shape {t.shape}"
 
 
-def _raise_modified(fn: "Function", what: str, then: int, now: int) -> None:
+def _raise_modified(fn: Function, what: str, then: int, now: int) -> None:
     raise InplaceError(
         f"{fn.name}: one of the tensors needed for its gradient, {what}, was changed by "
         f"an in-place operation after the forward pass (version {then} then, {now} now), "
@@ -208,7 +209,7 @@ class Function:
     # buffer by clearing __dict__ while the graph itself stays drawable.
     # __weakref__: an operation counter's per-node tally must not keep graphs alive.
     __slots__ = ("parents", "versions", "__dict__", "__weakref__")
-    parents: tuple["Tensor", ...]   # the input tensors, set when the op is recorded
+    parents: tuple[Tensor, ...]   # the input tensors, set when the op is recorded
     versions: tuple[int, ...]       # the inputs' and the output's versions at the forward
     name = "op"
     released = False
@@ -244,7 +245,7 @@ class Function:
 
     # -- the dispatch point -----------------------------------------------------
     @classmethod
-    def apply(cls, *parents: "Tensor", **kwargs: Any) -> "Tensor":
+    def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
         """Run the op on `parents` and record it in the graph if gradients are wanted."""
         fn = cls.__new__(cls)
         try:
@@ -289,7 +290,7 @@ class Function:
         return out
 
     # -- the single points every local partial goes through --------------------
-    def check(self, out: "Tensor") -> None:
+    def check(self, out: Tensor) -> None:
         """Refuse to differentiate if the op's output or inputs were freed or changed in
         place since the forward: the saved values would give a wrong partial."""
         if self.released:
@@ -300,7 +301,8 @@ class Function:
         versions = self.versions
         if out._ver[0] != versions[-1]:
             _raise_modified(self, "its output", versions[-1], out._ver[0])
-        for i, (p, v) in enumerate(zip(self.parents, versions)):
+        # versions has one more entry (the output's): zip stops at the inputs.
+        for i, (p, v) in enumerate(zip(self.parents, versions, strict=False)):
             if p._ver[0] != v:
                 _raise_modified(self, f"input {i} ({_describe(p)})", v, p._ver[0])
 
@@ -416,7 +418,7 @@ class Tensor:
             raise MicrogradError("requires_grad can only be turned off on leaves; use detach()")
         self._rg = bool(value)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
 
@@ -434,12 +436,12 @@ class Tensor:
         """True for a non-leaf tensor that keeps its `.grad` (see retain_grad)."""
         return self._retain
 
-    def retain_grad(self) -> "Tensor":
+    def retain_grad(self) -> Tensor:
         """Keep `.grad` on this non-leaf tensor after backward()."""
         self._retain = True
         return self
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same storage (and version counter), cut from the graph, as in PyTorch."""
         t = Tensor.__new__(Tensor)
         t._data, t._ver = self._data, self._ver
@@ -448,7 +450,7 @@ class Tensor:
         self._ver[1] = True
         return t
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         """A copy with its own storage, in the graph: ∂clone/∂x = 1."""
         return _ops.Cast.apply(self, dtype=self._data.dtype)
 
@@ -465,7 +467,7 @@ class Tensor:
         _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
 
     # -- in-place ops ---------------------------------------------------------------
-    def _inplace(self, op: type, other: Any = None, **kwargs: Any) -> "Tensor":
+    def _inplace(self, op: type[Function], other: Any = None, **kwargs: Any) -> Tensor:
         """self ← op(self, other), counted by the version counter.
 
         Not recorded (grad mode off, or nothing involved requires grad): the result is
@@ -500,6 +502,7 @@ class Tensor:
             _check_cast(name, result.dtype, self._data.dtype)
             result = result.astype(self._data.dtype)
         fn = out._ctx
+        assert fn is not None  # recording was on and self or other requires grad
         old = Tensor.__new__(Tensor)  # the value before, as the graph's input
         old._data, old._ctx, old._rg, old.name = self._data, self._ctx, self._rg, self.name
         old.grad, old._retain, old._ver = None, False, [self._ver[0], False]
@@ -510,7 +513,7 @@ class Tensor:
         fn.versions = (*fn.versions[:-1], self._ver[0])
         return self
 
-    def _write(self, name: str, op: type, other: Any, kwargs: dict) -> None:
+    def _write(self, name: str, op: type[Function], other: Any, kwargs: dict) -> None:
         """op(self, other) computed straight into the storage (numpy's out=): no copy."""
         a = self._data
         b = other._data if isinstance(other, Tensor) else other
@@ -534,31 +537,31 @@ class Tensor:
         except TypeError as e:
             raise DTypeError(f"{name}: {e} (the tensor has dtype {a.dtype})") from None
 
-    def add_(self, other: Any) -> "Tensor":
+    def add_(self, other: Any) -> Tensor:
         return self._inplace(_ops.Add, other)
 
-    def sub_(self, other: Any) -> "Tensor":
+    def sub_(self, other: Any) -> Tensor:
         return self._inplace(_ops.Sub, other)
 
-    def mul_(self, other: Any) -> "Tensor":
+    def mul_(self, other: Any) -> Tensor:
         return self._inplace(_ops.Mul, other)
 
-    def div_(self, other: Any) -> "Tensor":
+    def div_(self, other: Any) -> Tensor:
         return self._inplace(_ops.Div, other)
 
-    def clamp_(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         return self._inplace(_ops.Clip, lo=min, hi=max)
 
     clip_ = clamp_
 
-    def copy_(self, src: Any) -> "Tensor":
+    def copy_(self, src: Any) -> Tensor:
         """Write src's values (broadcast to this shape) into this tensor."""
         return self._inplace(_ops.SetItem, src, index=Ellipsis)
 
-    def fill_(self, value: Any) -> "Tensor":
+    def fill_(self, value: Any) -> Tensor:
         return self.copy_(value)
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         return self.copy_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -592,7 +595,8 @@ class Tensor:
 
     def item(self) -> float:
         if self._data.size != 1:
-            raise ShapeError(f"item: only a tensor with one element can become a Python number, got shape {self.shape}")
+            raise ShapeError("item: only a tensor with one element can become a Python number, "
+                             f"got shape {self.shape}")
         return self._data.item()
 
     def numpy(self) -> np.ndarray:
@@ -613,7 +617,7 @@ class Tensor:
         a = self._data if dtype is None else self._data.astype(dtype, copy=False)
         return a if a is not self._data else _read_only(a)
 
-    def __iter__(self) -> Iterator["Tensor"]:
+    def __iter__(self) -> Iterator[Tensor]:
         """The rows (entries along axis 0), each a tensor in the graph, as in PyTorch."""
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
@@ -634,150 +638,150 @@ class Tensor:
         return f"Tensor({body}{extra})"
 
     # -- ops: each is one Function from ops.py, applied through the dispatch point --
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
         return _ops.Add.apply(self, _lift(other, self))
 
-    def __radd__(self, other: Any) -> "Tensor":
+    def __radd__(self, other: Any) -> Tensor:
         return _ops.Add.apply(_lift(other, self), self)
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
         return _ops.Sub.apply(self, _lift(other, self))
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         return _ops.Sub.apply(_lift(other, self), self)
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
         return _ops.Mul.apply(self, _lift(other, self))
 
-    def __rmul__(self, other: Any) -> "Tensor":
+    def __rmul__(self, other: Any) -> Tensor:
         return _ops.Mul.apply(_lift(other, self), self)
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
         return _ops.Div.apply(self, _lift(other, self))
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         return _ops.Div.apply(_lift(other, self), self)
 
-    def __pow__(self, other: Any) -> "Tensor":
+    def __pow__(self, other: Any) -> Tensor:
         return _ops.Pow.apply(self, _lift(other, self))
 
-    def __rpow__(self, other: Any) -> "Tensor":
+    def __rpow__(self, other: Any) -> Tensor:
         return _ops.Pow.apply(_lift(other, self), self)
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         return _ops.MatMul.apply(self, _lift(other, self))
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         return _ops.MatMul.apply(_lift(other, self), self)
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> "Tensor":
+    def __abs__(self) -> Tensor:
         return _ops.Abs.apply(self)
 
-    def __getitem__(self, index: Any) -> "Tensor":
+    def __getitem__(self, index: Any) -> Tensor:
         return _ops.GetItem.apply(self, index=_plain_index(index))
 
     # Comparisons give boolean tensors outside the graph, as in numpy and PyTorch.
-    def __lt__(self, other: Any) -> "Tensor":
+    def __lt__(self, other: Any) -> Tensor:
         return Tensor(self._data < _raw(other))
 
-    def __le__(self, other: Any) -> "Tensor":
+    def __le__(self, other: Any) -> Tensor:
         return Tensor(self._data <= _raw(other))
 
-    def __gt__(self, other: Any) -> "Tensor":
+    def __gt__(self, other: Any) -> Tensor:
         return Tensor(self._data > _raw(other))
 
-    def __ge__(self, other: Any) -> "Tensor":
+    def __ge__(self, other: Any) -> Tensor:
         return Tensor(self._data >= _raw(other))
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor(self._data == _raw(other))
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor(self._data != _raw(other))
 
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         return _ops.Exp.apply(self)
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         return _ops.Log.apply(self)
 
-    def sqrt(self) -> "Tensor":
+    def sqrt(self) -> Tensor:
         return _ops.Sqrt.apply(self)
 
-    def abs(self) -> "Tensor":
+    def abs(self) -> Tensor:
         return _ops.Abs.apply(self)
 
-    def tanh(self) -> "Tensor":
+    def tanh(self) -> Tensor:
         return _ops.Tanh.apply(self)
 
-    def sigmoid(self) -> "Tensor":
+    def sigmoid(self) -> Tensor:
         return _ops.Sigmoid.apply(self)
 
-    def relu(self) -> "Tensor":
+    def relu(self) -> Tensor:
         return _ops.Relu.apply(self)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         return _ops.Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis: int | None = None) -> "Tensor":
+    def argmax(self, axis: int | None = None) -> Tensor:
         return Tensor(self._data.argmax(axis=axis))
 
-    def argmin(self, axis: int | None = None) -> "Tensor":
+    def argmin(self, axis: int | None = None) -> Tensor:
         return Tensor(self._data.argmin(axis=axis))
 
-    def reshape(self, *shape: Any) -> "Tensor":
+    def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.Reshape.apply(self, shape=shape)
 
-    def flatten(self) -> "Tensor":
+    def flatten(self) -> Tensor:
         return self.reshape(-1)
 
-    def transpose(self, *axes: Any) -> "Tensor":
+    def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _ops.Transpose.apply(self, axes=axes or None)
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return _ops.Transpose.apply(self, axes=None)
 
-    def softmax(self, axis: int = -1) -> "Tensor":
+    def softmax(self, axis: int = -1) -> Tensor:
         return _ops.Softmax.apply(self, axis=axis)
 
-    def log_softmax(self, axis: int = -1) -> "Tensor":
+    def log_softmax(self, axis: int = -1) -> Tensor:
         return _ops.LogSoftmax.apply(self, axis=axis)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return _ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
 
-    def astype(self, dtype: Any) -> "Tensor":
+    def astype(self, dtype: Any) -> Tensor:
         return _ops.Cast.apply(self, dtype=np.dtype(dtype))
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.astype(np.float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.astype(np.float64)
 
     def __bool__(self) -> bool:

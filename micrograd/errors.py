@@ -69,11 +69,11 @@ class DataError(MicrogradError, ValueError):
 
 
 class StateDictError(MicrogradError, ValueError):
-    """Saved weights that do not fit the model (names, shapes, dtypes), or a file that is not a checkpoint."""
+    """Saved weights that do not fit the model (names, shapes, dtypes), or not a checkpoint."""
 
 
 class CheckpointNotFoundError(StateDictError, FileNotFoundError):
-    """load() was given a path with no file: a StateDictError that `except FileNotFoundError` also catches."""
+    """load() was given a path with no file (`except FileNotFoundError` catches it too)."""
 
 
 class OptimizerError(MicrogradError, ValueError):

@@ -11,7 +11,8 @@ a partial may return a gradient of the broadcast shape.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -415,7 +416,7 @@ def _norm_axes(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
         out.append(a % n)
     if len(set(out)) != len(out):
         raise ShapeError(f"{op}: axis {axis} names the same axis twice")
-    return tuple(sorted(out)) if ndim else ()
+    return tuple(sorted(int(a) for a in out)) if ndim else ()
 
 
 def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -551,7 +552,7 @@ class LogSumExp(Function):
 
 
 class Softmax(Function):
-    """zᵢ = e^xᵢ / Σⱼ e^xⱼ;  ∂L/∂x = z ⊙ (g - Σ g ⊙ z)  (the Jacobian diag(z) - z zᵀ is symmetric)"""
+    """zᵢ = e^xᵢ / Σⱼ e^xⱼ;  ∂L/∂x = z ⊙ (g - Σ g ⊙ z)  (Jacobian diag(z) - z zᵀ, symmetric)"""
     name = "softmax"
 
     def forward(self, x, axis=-1):
@@ -741,7 +742,8 @@ class Stack(Function):
 
 
 class FusedLinear(Function):
-    """z = x Wᵀ + b in one op (nn.Linear's), W (out, in) as in PyTorch;  ∂L/∂x = g W, ∂L/∂W = gᵀ x, ∂L/∂b = Σ_rows g"""
+    """z = x Wᵀ + b in one op (nn.Linear's), W (out, in) as in PyTorch;
+    ∂L/∂x = g W, ∂L/∂W = gᵀ x, ∂L/∂b = Σ_rows g"""
     name = "linear"
 
     def forward(self, x, w, b=None):

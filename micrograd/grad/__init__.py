@@ -1,1 +1,1 @@
-"""Gradients beyond backprop: the slow modes and their cost, counting the work, checking the result."""
+"""Gradients beyond backprop: the slow modes and their cost, counting work, checking results."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,8 @@ class OpCounts:
     """What ran inside a `count_ops()` block.
 
     forward        forward op evaluations
-    partials       local partial evaluations (a VJP in backprop and naive mode, a JVP in forward mode)
+    partials       local partial evaluations (a VJP in backprop and naive mode, a JVP in
+                   forward mode)
     flops          multiply-adds spent in those partials (2mnk for a matmul, n for elementwise)
     forward_flops  the same for the forward ops
     by_op          the same four numbers per op name
@@ -87,7 +89,7 @@ class OpCounts:
         rows.append(("total", str(self.forward), str(self.partials), str(self.flops)))
         widths = [max(len(r[k]) for r in rows) for k in range(4)]
         return "\n".join("  ".join(c.rjust(w) if k else c.ljust(w) for k, (c, w) in
-                                   enumerate(zip(r, widths))) for r in rows)
+                                   enumerate(zip(r, widths, strict=True))) for r in rows)
 
     def __repr__(self) -> str:
         return (f"OpCounts(forward={self.forward}, partials={self.partials}, "

@@ -1,7 +1,7 @@
 """Check backward() against central finite differences."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -54,7 +54,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
             raise GradcheckError(f"gradcheck: input {k} is a {type(t).__name__}, not a Tensor; "
                                  "wrap it: Tensor(x, requires_grad=True)")
         if t.requires_grad and t.dtype != np.float64:
-            raise GradcheckError(f"gradcheck: inputs must be float64 for finite differences, got {t.dtype}")
+            raise GradcheckError("gradcheck: inputs must be float64 for finite differences, "
+                                 f"got {t.dtype}")
     out = fn(*inputs)
     upstream = None
     if out.size != 1:
@@ -77,6 +78,6 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
                     f"backward gives {analytic[j]!r}, finite differences give {numeric[j]!r} "
                     f"(atol={atol}, rtol={rtol})")
     finally:
-        for t, g in zip(inputs, saved):
+        for t, g in zip(inputs, saved, strict=True):
             t.grad = g
     return True

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import (_store_grad, consumer_counts, register_mode, release, toposort,
-                        unbroadcast)
+from ..autograd import _store_grad, consumer_counts, register_mode, release, toposort, unbroadcast
 from ..engine import Tensor
 from ..errors import BudgetError
 
@@ -127,7 +126,7 @@ def _count(order: list[Tensor], uses: dict[Tensor, int], targets: list[Tensor],
         return sum(down)
     paths = {order[-1]: 1}  # paths from the output, complete once all consumers are done
     total = 0
-    for node, w in zip(reversed(order), reversed(down)):
+    for node, w in zip(reversed(order), reversed(down), strict=True):
         k = paths.pop(node)
         total += k * w
         if node._ctx is not None:
@@ -186,6 +185,7 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
         while stack:
             node, g = stack.pop()
             fn = node._ctx
+            assert fn is not None  # only nodes above a target are pushed: none is a leaf
             for i, p in enumerate(fn.parents):
                 if not (p is target or p in above):  # only edges on a path to the target
                     continue
@@ -216,11 +216,13 @@ def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
             tangent[target][j] = 1
             for node in above:
                 fn = node._ctx
-                t = None
+                assert fn is not None  # nodes above a target are made by ops
+                t: np.ndarray | None = None
                 for i, p in enumerate(fn.parents):
                     if p in tangent:
                         pt = fn.call_jvp(tangent[p], i)
                         t = pt if t is None else t + pt
+                assert t is not None  # a node above the target has an input on the way
                 if t.shape != node._data.shape:
                     t = np.broadcast_to(t, node._data.shape)
                 tangent[node] = t
