@@ -409,8 +409,13 @@ class InplaceProgram(RuleBasedStateMachine):
             if value is None or data.draw(st.booleans(), label="constant divisor"):
                 value = data.draw(st.sampled_from([2.0, -0.5, 4.0]), label="divisor")
         elif op != "zero_":
-            value = self._pick(data, lambda v: v.shape in (want, ()), label="value")
-            if value is None or data.draw(st.booleans(), label="constant value"):
+            # Mostly a tensor that requires grad: its gradient through the op is checked.
+            value = None
+            if data.draw(st.integers(0, 2), label="value kind") > 0:
+                value = self._pick(data, lambda v: v.shape in (want, ()) and v.rg, label="value")
+            if value is None:
+                value = self._pick(data, lambda v: v.shape in (want, ()), label="value")
+            if value is None or data.draw(st.integers(0, 2), label="constant value") == 0:
                 value = data.draw(st.sampled_from([0.5, -1.25, 2.0]), label="value")
         is_var = isinstance(value, Var)
         if is_var and value.storage is t.storage and (value is not t or op == "setitem"):
@@ -547,7 +552,8 @@ class InplaceProgram(RuleBasedStateMachine):
         ok_th, e_th = _attempt(lambda: run(r.th, "th"))
         ok_fn, e_fn = _attempt(lambda: run(r.fn, "th"))
         code = (f"{r.name}{'.sum()' if how == 'sum' else ''}.backward("
-                f"{'gradient=..., ' if seed is not None else ''}retain_graph={retain}, mode={mode!r})")
+                f"{'gradient=..., ' if seed is not None else ''}retain_graph={retain}, "
+                f"mode={mode!r})")
         outcome = ("ok" if ok_mg else type(e_mg).__name__) + " / torch " + \
             ("ok" if ok_th else "raises")
         self._say(f"{code}   # micrograd {outcome}")
@@ -724,7 +730,7 @@ def test_inplace_on_a_non_leaf_matches_torch(case):
     value, grads, bumps, rg, is_leaf = _inplace_program("mg", case)
     t_value, t_grads, t_bumps, t_rg, t_is_leaf = _inplace_program("th", case)
     _close(value, t_value, f"{case}: value")
-    for name, g, tg in zip("xw", grads, t_grads):
+    for name, g, tg in zip("xw", grads, t_grads, strict=True):
         assert (g is None) == (tg is None), f"{case}: {name}.grad {g} vs torch {tg}"
         if g is not None:
             _close(g, tg, f"{case}: {name}.grad")
@@ -879,28 +885,35 @@ def test_sgd_by_hand_matches_torch():
     _close(out["mg"], out["th"], "p after five steps")
 
 
-# --------------------------------------------------------------------------- engine bugs
+# --------------------------------------------------------------------------- regressions
 
-# h changed in place by a value computed from h itself. torch: the gradient, or (h.mul_(h),
-# whose saved operand is h) an error. micrograd today: backward() returns and leaves x.grad
-# None, silently (ENGINE BUG: the operand's graph points back at h, a cycle).
+def _setitem_out_of_place(h):
+    c = h.clone()
+    c[1] = h[0] * 5.0
+    return c
+
+
+# h changed in place by a value computed from h itself, and the same written out of place.
+# torch: the gradient, or (h.mul_(h), whose saved operand is h) an error. Regression: the
+# operand's graph once pointed back at h, a cycle, and backward() returned with x.grad None.
 SELF_REFERENCE_CASES = {
-    "h += h": lambda h: operator.iadd(h, h),
-    "h.add_(h * 1)": lambda h: h.add_(h * 1.0),
-    "h.copy_(h.tanh())": lambda h: h.copy_(h.tanh()),
-    "h[1] = h[0] * 5": lambda h: h.__setitem__(1, h[0] * 5.0),
-    "h.mul_(h)": lambda h: h.mul_(h),
+    "h += h": (lambda h: operator.iadd(h, h), lambda h: h + h),
+    "h.add_(h * 1)": (lambda h: h.add_(h * 1.0), lambda h: h + h * 1.0),
+    "h.copy_(h.tanh())": (lambda h: h.copy_(h.tanh()), lambda h: h * 0 + h.tanh()),
+    "h[1] = h[0] * 5": (lambda h: h.__setitem__(1, h[0] * 5.0), _setitem_out_of_place),
+    "h.mul_(h)": (lambda h: h.mul_(h), lambda h: h * h),
 }
 
 
 @pytest.mark.parametrize("case", list(SELF_REFERENCE_CASES))
 def test_inplace_operand_computed_from_the_target_matches_torch(case):
+    inplace, out_of_place = SELF_REFERENCE_CASES[case]
     grads = {}
     for lib in ("mg", "th"):
         x = LIBS[lib][0](X0)
         h = x * 2.0
-        SELF_REFERENCE_CASES[case](h)
-        ok, err = _attempt(lambda: h.sum().backward())
+        inplace(h)
+        ok, err = _attempt(h.sum().backward)
         grads[lib] = (ok, err if not ok else _arr(x.grad))
     (ok_mg, g_mg), (ok_th, g_th) = grads["mg"], grads["th"]
     if not ok_mg:
@@ -910,17 +923,17 @@ def test_inplace_operand_computed_from_the_target_matches_torch(case):
     if ok_th:
         _close(g_mg, g_th, f"{case}: x.grad")
     else:  # torch refuses; micrograd may give the out-of-place program's gradient (D)
+        assert "modified by an inplace operation" in str(g_th), g_th
         x = _th(X0, True)
-        h = x * 2.0
-        (h * h).sum().backward()
+        out_of_place(x * 2.0).sum().backward()
         _close(g_mg, x.grad, f"{case}: x.grad against the out-of-place program")
 
 
 @pytest.mark.parametrize("op", ["zero_", "fill_", "copy_", "setitem"])
 def test_recorded_inplace_on_a_scalar_matches_torch(op):
-    """ENGINE BUG while this fails with TypeError "'numpy.float64' object does not support
-    item assignment": a recorded copy_/fill_/zero_/setitem on a 0-d tensor whose gradient
-    comes through a broadcast (unbroadcast returns a numpy scalar to SetItem's partial)."""
+    """Regression: a recorded copy_/fill_/zero_/setitem on a 0-d tensor whose gradient
+    comes through a broadcast crashed backward() with TypeError "'numpy.float64' object
+    does not support item assignment" (unbroadcast handed SetItem's partial a numpy scalar)."""
     out = {}
     for lib in ("mg", "th"):
         leaf = LIBS[lib][0]
@@ -936,7 +949,7 @@ def test_recorded_inplace_on_a_scalar_matches_torch(op):
             s[...] = w.sum() * 2.0
         (s * x).sum().backward()
         out[lib] = [_arr(s), _arr(x.grad), _arr(w.grad)]
-    for a, b in zip(out["mg"], out["th"]):
+    for a, b in zip(out["mg"], out["th"], strict=True):
         assert (a is None) == (b is None)
         if a is not None:
             _close(a, b, op)
