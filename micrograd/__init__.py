@@ -1,4 +1,6 @@
 """micrograd: a tensor autograd engine on numpy that you can read in an afternoon."""
+import numpy as _np
+
 from . import (  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
                      data,
                      nn,
@@ -7,11 +9,19 @@ from . import (  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
 from ._version import __version__ as __version__  # from the installed package metadata
 from .creation import (
                      arange,
+                     empty,
+                     empty_like,
+                     eye,
                      full,
+                     full_like,
+                     linspace,
+                     manual_seed,
                      ones,
                      ones_like,
                      rand,
+                     rand_like,
                      randn,
+                     randn_like,
                      tensor,
                      zeros,
                      zeros_like,
@@ -28,6 +38,7 @@ from .engine import (
 )
 from .errors import (
                      AnomalyError,
+                     ArgumentError,
                      BudgetError,
                      DivergenceError,
                      DTypeError,
@@ -40,11 +51,17 @@ from .errors import (
 from .grad.counting import OpCounts, count_ops
 from .grad.gradcheck import gradcheck
 from .grad.modes import estimate_partials
+from .nn.serialization import load, save  # micrograd.save(model.state_dict(), path), as torch.save
 from .ops import (
+                     cat,
                      clip,
                      concatenate,
+                     erf,
                      exp,
+                     exp2,
+                     expm1,
                      log,
+                     log1p,
                      log_softmax,
                      logsumexp,
                      matmul,
@@ -63,16 +80,26 @@ from .viz.drawing import (
                      draw,  # micrograd.draw(t); render etc. in micrograd.viz
 )
 
+# dtype names as PyTorch spells them (torch.float32 ...); they are numpy's scalar types,
+# so Tensor(x, dtype=micrograd.float32) and t.dtype == micrograd.float32 both work.
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+int32, int64, bool = _np.int32, _np.int64, _np.bool_
+float, double, long = _np.float32, _np.float64, _np.int64  # torch.float, torch.double, ...
+# Not in __all__: `from micrograd import *` must not replace the builtins bool and float.
+
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "observe", "from_numpy",
-    "MicrogradError", "ShapeError", "DTypeError", "GraphReleasedError", "AnomalyError",
-    "InplaceError",
-    "tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "randn", "rand", "arange",
-    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "maximum", "minimum", "where", "clip",
-    "softmax", "log_softmax", "logsumexp", "concatenate", "stack", "matmul",
+    "MicrogradError", "ShapeError", "DTypeError", "ArgumentError", "GraphReleasedError",
+    "AnomalyError", "InplaceError",
+    "tensor", "zeros", "ones", "empty", "full", "eye", "linspace", "arange", "randn", "rand",
+    "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
+    "manual_seed",
+    "exp", "exp2", "expm1", "log", "log1p", "sqrt", "tanh", "sigmoid", "relu", "erf",
+    "maximum", "minimum", "where", "clip",
+    "softmax", "log_softmax", "logsumexp", "concatenate", "cat", "stack", "matmul",
     "gradcheck", "GradcheckError",
     "nn", "optim", "data", "fit", "DivergenceError",
     "count_ops", "OpCounts", "BudgetError", "estimate_partials",
-    "draw",
+    "draw", "save", "load",
 ]

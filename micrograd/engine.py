@@ -8,16 +8,18 @@ checks) what happened. Every local partial, in any mode, goes through
 """
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
 from .errors import (
     AnomalyError,
+    ArgumentError,
     DTypeError,
     GraphReleasedError,
     InplaceError,
@@ -71,14 +73,24 @@ class _SetGradMode:
         return wrapper
 
 
-def no_grad() -> _SetGradMode:
-    """Ops inside do not record a graph: `with no_grad():` or `@no_grad()`."""
-    return _SetGradMode(False)
+@overload
+def no_grad(func: None = None) -> _SetGradMode: ...
+@overload
+def no_grad(func: Callable) -> Callable: ...
+def no_grad(func: Callable | None = None) -> Any:
+    """Ops inside do not record a graph: `with no_grad():`, `@no_grad()` or bare `@no_grad`."""
+    mode = _SetGradMode(False)
+    return mode if func is None else mode(func)
 
 
-def enable_grad() -> _SetGradMode:
-    """Turn recording back on inside a `no_grad` block."""
-    return _SetGradMode(True)
+@overload
+def enable_grad(func: None = None) -> _SetGradMode: ...
+@overload
+def enable_grad(func: Callable) -> Callable: ...
+def enable_grad(func: Callable | None = None) -> Any:
+    """Turn recording back on inside a `no_grad` block (a context manager or decorator)."""
+    mode = _SetGradMode(True)
+    return mode if func is None else mode(func)
 
 
 # --------------------------------------------------------------------------- observers
@@ -327,12 +339,73 @@ class Function:
         return f"<{self.name}>"
 
 
+# --------------------------------------------------------------------------- arguments
+# PyTorch and numpy spell some arguments differently (dim/axis, keepdim/keepdims); the
+# Tensor methods take both and turn them into one here, before any op runs, so that
+# Function.apply (the hot path) never sees the difference.
+
+class _Unset:
+    """The default of an argument that has two spellings: tells "not given" from None."""
+
+    def __repr__(self) -> str:
+        return "<not given>"
+
+
+_UNSET: Any = _Unset()
+
+
+def _both(op: str, name: str, other: str | None = None) -> Any:
+    also = f" and {other}=" if other else " twice"
+    raise ArgumentError(f"{op}: got {name}={also} (numpy's and PyTorch's spellings of one "
+                        "argument, or a positional argument and its keyword); pass it once")
+
+
+def _either(op: str, torch_value: Any, numpy_value: Any, default: Any,
+            names: tuple[str, str] = ("dim", "axis")) -> Any:
+    """The value given under PyTorch's name or numpy's, else the default; both is an error."""
+    if torch_value is _UNSET:
+        return default if numpy_value is _UNSET else numpy_value
+    if numpy_value is not _UNSET:
+        _both(op, *names)
+    return torch_value
+
+
+def _reduce_args(op: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple[Any, bool]:
+    """(axis, keepdims) of a reduction called with dim=/keepdim= or axis=/keepdims=."""
+    if dim is _UNSET and keepdim is _UNSET and keepdims is _UNSET:
+        return (None if axis is _UNSET else axis), False
+    return (_either(op, dim, axis, None),
+            bool(_either(op, keepdim, keepdims, False, ("keepdim", "keepdims"))))
+
+
+def _one_dim(d: Any, ndim: int, op: str, scalar_ok: bool = False) -> int:
+    """An axis index, negatives counted from the end, checked to be one of ndim axes.
+    With scalar_ok a 0-d tensor takes 0 or -1, as PyTorch's reductions do."""
+    if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+        raise DTypeError(f"{op}: a dimension must be an int, got {d!r}")
+    n = max(ndim, 1) if scalar_ok else ndim
+    if not -n <= d < n:
+        valid = f"{-n} to {n - 1}" if n else "none: the tensor is 0-d"
+        raise ShapeError(f"{op}: dimension {d} is out of range for {ndim} "
+                         f"dimension{'' if ndim == 1 else 's'} (valid: {valid})")
+    return int(d) % n
+
+
+def _shape_args(args: tuple) -> tuple:
+    """f(2, 3) and f((2, 3)) both mean the sizes (2, 3), as in PyTorch."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return args
+
+
 # --------------------------------------------------------------------------- Tensor
 
 def _as_array(data: Any, dtype: Any, copy: bool = True) -> np.ndarray:
     """The tensor's own copy of `data` (a view of it with copy=False), checked to be numbers."""
     if isinstance(data, Tensor):
         data = data._data
+    elif type(data).__module__.startswith("torch") and hasattr(data, "detach"):
+        data = data.detach().cpu().numpy()  # a torch tensor, as torch.tensor(t) takes it
     try:
         arr = np.array(data, dtype=dtype, copy=copy or None)
     except (ValueError, TypeError) as e:
@@ -582,22 +655,60 @@ class Tensor:
     def ndim(self) -> int:
         return self._data.ndim
 
-    @property
-    def size(self) -> int:
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (a tuple), or its length along `dim`, as PyTorch's t.size(d).
+        numpy's `a.size` (the number of entries) is `t.numel()` here."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[_one_dim(dim, self._data.ndim, "size")]
+
+    def dim(self) -> int:
+        """The number of axes (numpy's ndim)."""
+        return self._data.ndim
+
+    def numel(self) -> int:
+        """The number of entries (numpy's size)."""
         return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
         return self._data.dtype
 
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    @property
+    def device(self) -> str:
+        """Always "cpu": the values are numpy arrays."""
+        return "cpu"
+
+    def cpu(self) -> Tensor:
+        return self
+
     def __len__(self) -> int:
         return len(self._data)
 
-    def item(self) -> float:
+    def item(self) -> Any:
         if self._data.size != 1:
             raise ShapeError("item: only a tensor with one element can become a Python number, "
                              f"got shape {self.shape}")
         return self._data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.3f}" formats the number of a one-element tensor; "" gives str(t)."""
+        if not spec:
+            return str(self)
+        if self._data.size != 1:
+            raise ShapeError(f"format: the format {spec!r} applies to one number, but this "
+                             f"tensor has shape {self.shape}; format t.item() of a "
+                             "one-element tensor, or the entries one by one")
+        return format(self._data.item(), spec)
 
     def numpy(self) -> np.ndarray:
         """The values as a read-only numpy view (change them through the tensor)."""
@@ -638,41 +749,43 @@ class Tensor:
         return f"Tensor({body}{extra})"
 
     # -- ops: each is one Function from ops.py, applied through the dispatch point --
+    # Binary arithmetic goes through _pair, which lifts a constant operand and applies
+    # the dtype promotion rule (docs/engine.md, "Dtypes") before the op sees the arrays.
     def __add__(self, other: Any) -> Tensor:
-        return _ops.Add.apply(self, _lift(other, self))
+        return _ops.Add.apply(*_pair(self, other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ops.Add.apply(_lift(other, self), self)
+        return _ops.Add.apply(*_pair(self, other, True))
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(self, _lift(other, self))
+        return _ops.Sub.apply(*_pair(self, other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ops.Sub.apply(_lift(other, self), self)
+        return _ops.Sub.apply(*_pair(self, other, True))
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ops.Mul.apply(self, _lift(other, self))
+        return _ops.Mul.apply(*_pair(self, other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ops.Mul.apply(_lift(other, self), self)
+        return _ops.Mul.apply(*_pair(self, other, True))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ops.Div.apply(self, _lift(other, self))
+        return _ops.Div.apply(*_pair(self, other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.Div.apply(_lift(other, self), self)
+        return _ops.Div.apply(*_pair(self, other, True))
 
     def __pow__(self, other: Any) -> Tensor:
-        return _ops.Pow.apply(self, _lift(other, self))
+        return _ops.Pow.apply(*_pair(self, other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _ops.Pow.apply(_lift(other, self), self)
+        return _ops.Pow.apply(*_pair(self, other, True))
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _ops.MatMul.apply(self, _lift(other, self))
+        return _ops.MatMul.apply(*_same_dtype("matmul", self, _lift(other, self)))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.MatMul.apply(_lift(other, self), self)
+        return _ops.MatMul.apply(*_same_dtype("matmul", _lift(other, self), self))
 
     def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
@@ -705,11 +818,53 @@ class Tensor:
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return Tensor(self._data != _raw(other))
 
+    # The method forms PyTorch has beside the operators.
+    def add(self, other: Any) -> Tensor:
+        return self + other
+
+    def sub(self, other: Any) -> Tensor:
+        return self - other
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self ** exponent
+
+    def neg(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    def square(self) -> Tensor:
+        return self ** 2
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    def mm(self, other: Any) -> Tensor:
+        """The product of two matrices (2-D only, as torch.mm; `@` takes any matmul shapes)."""
+        other = _lift(other, self)
+        if self._data.ndim != 2 or other._data.ndim != 2:
+            raise ShapeError(f"mm: both operands must be matrices (2-D), got shapes {self.shape} "
+                             f"and {other.shape}; use matmul() or @ for vectors and batches")
+        return self @ other
+
     def exp(self) -> Tensor:
         return _ops.Exp.apply(self)
 
+    def exp2(self) -> Tensor:
+        return _ops.Exp2.apply(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.Expm1.apply(self)
+
     def log(self) -> Tensor:
         return _ops.Log.apply(self)
+
+    def log1p(self) -> Tensor:
+        return _ops.Log1p.apply(self)
 
     def sqrt(self) -> Tensor:
         return _ops.Sqrt.apply(self)
@@ -726,68 +881,288 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.Relu.apply(self)
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+    def erf(self) -> Tensor:
+        return _ops.Erf.apply(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:
         return _ops.Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    # -- reductions: PyTorch's dim=/keepdim= and numpy's axis=/keepdims= both work ------
+    def sum(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+            keepdims: Any = _UNSET) -> Tensor:
+        axis, keepdims = _reduce_args("sum", dim, keepdim, axis, keepdims)
         return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+             keepdims: Any = _UNSET) -> Tensor:
+        axis, keepdims = _reduce_args("mean", dim, keepdim, axis, keepdims)
         return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def max(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+            keepdims: Any = _UNSET) -> Any:
+        """The largest entries. As in PyTorch, t.max(d) and t.max(dim=d) give the pair
+        (values, indices); as in numpy, t.max() and t.max(axis=...) give the values."""
+        return self._extreme(_ops.Max, dim, keepdim, axis, keepdims)
+
+    def min(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+            keepdims: Any = _UNSET) -> Any:
+        """The smallest entries: (values, indices) for t.min(d) or t.min(dim=d), as max()."""
+        return self._extreme(_ops.Min, dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op: type[Function], dim: Any, keepdim: Any, axis: Any,
+                 keepdims: Any) -> Any:
+        pair = dim is not _UNSET and dim is not None
+        if pair and not isinstance(dim, (int, np.integer)):
+            raise ArgumentError(
+                f"{op.name}: dim={dim!r} gives (values, indices) along one axis and must be "
+                f"an int, as in PyTorch; for several axes use amax/amin(dim={dim!r}) or "
+                f"{op.name}(axis={dim!r}), which give the values only")
+        axis, keepdims = _reduce_args(op.name, dim, keepdim, axis, keepdims)
+        values = op.apply(self, axis=axis, keepdims=keepdims)
+        if not pair:
+            return values
+        arg = self.argmax if op is _ops.Max else self.argmin
+        return MaxMin(values, arg(axis, keepdims))
+
+    def amax(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+             keepdims: Any = _UNSET) -> Tensor:
+        """The largest entries over one or several axes (values only, as torch.amax)."""
+        axis, keepdims = _reduce_args("amax", dim, keepdim, axis, keepdims)
         return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def amin(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+             keepdims: Any = _UNSET) -> Tensor:
+        axis, keepdims = _reduce_args("amin", dim, keepdim, axis, keepdims)
         return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor(self._data.argmax(axis=axis))
+    def argmax(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+               keepdims: Any = _UNSET) -> Tensor:
+        """Where the largest entry is (the first, at a tie): an int64 tensor outside the graph."""
+        return self._arg(np.argmax, "argmax", dim, keepdim, axis, keepdims)
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor(self._data.argmin(axis=axis))
+    def argmin(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+               keepdims: Any = _UNSET) -> Tensor:
+        return self._arg(np.argmin, "argmin", dim, keepdim, axis, keepdims)
 
+    def _arg(self, pick: Callable, name: str, dim: Any, keepdim: Any, axis: Any,
+             keepdims: Any) -> Tensor:
+        axis, keepdims = _reduce_args(name, dim, keepdim, axis, keepdims)
+        if self._data.dtype.kind == "c":
+            raise DTypeError(f"{name}: complex numbers have no order (got dtype "
+                             f"{self._data.dtype}); apply it to abs() or the real part")
+        if axis is not None:
+            axis = _one_dim(axis, self._data.ndim, name, scalar_ok=True)
+            if self._data.ndim == 0:  # PyTorch: the only entry is at index 0
+                return Tensor(np.int64(0))
+        if self._data.size == 0:
+            raise ShapeError(f"{name}: the tensor of shape {self.shape} is empty: there is no "
+                             "largest or smallest entry to point at")
+        out = pick(self._data, axis=axis, keepdims=keepdims)
+        return Tensor(np.asarray(out, dtype=np.int64))
+
+    def var(self, dim: Any = _UNSET, unbiased: Any = None, keepdim: Any = _UNSET, *,
+            correction: Any = None, axis: Any = _UNSET, keepdims: Any = _UNSET,
+            ddof: Any = None) -> Tensor:
+        """Σ (x - mean)² / (n - correction): PyTorch's default correction=1 (the unbiased
+        estimate), NOT numpy's ddof=0; unbiased=False or correction=0 (ddof=0) for the
+        population variance."""
+        if isinstance(dim, bool):  # t.var(False): PyTorch's old positional `unbiased`
+            if unbiased is not None:
+                _both("var", "unbiased")
+            dim, unbiased = _UNSET, dim
+        axis, keepdims = _reduce_args("var", dim, keepdim, axis, keepdims)
+        c = _correction("var", unbiased, correction, ddof)
+        return _ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=c)
+
+    def std(self, dim: Any = _UNSET, unbiased: Any = None, keepdim: Any = _UNSET, *,
+            correction: Any = None, axis: Any = _UNSET, keepdims: Any = _UNSET,
+            ddof: Any = None) -> Tensor:
+        """√var, with var()'s arguments (PyTorch's default correction=1, not numpy's ddof=0)."""
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                        keepdims=keepdims, ddof=ddof).sqrt()
+
+    def norm(self, p: Any = 2, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+             keepdims: Any = _UNSET, ord: Any = None) -> Tensor:
+        """The p-norm over dim (all entries by default): p = 2 or "fro" √Σx², p = 1 Σ|x|,
+        p = inf max |x|, p = -inf min |x|. numpy's ord= is accepted for p."""
+        if ord is not None:
+            if p != 2:
+                _both("norm", "p", "ord")
+            p = ord
+        axis, keepdims = _reduce_args("norm", dim, keepdim, axis, keepdims)
+        if p == 2 or p == "fro":
+            return _ops.Norm.apply(self, axis=axis, keepdims=keepdims)
+        if p == 1:
+            return self.abs().sum(axis=axis, keepdims=keepdims)
+        if p == np.inf:
+            return self.abs().amax(axis=axis, keepdims=keepdims)
+        if p == -np.inf:
+            return self.abs().amin(axis=axis, keepdims=keepdims)
+        raise ArgumentError(f"norm: p={p!r} is not supported; use 2 (or 'fro'), 1, inf or "
+                            "-inf, or write another p-norm out: (x.abs() ** p).sum() ** (1 / p)")
+
+    def logsumexp(self, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+                  keepdims: Any = _UNSET) -> Tensor:
+        axis, keepdims = _reduce_args("logsumexp", dim, keepdim, axis, keepdims)
+        return _ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+
+    def softmax(self, dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+        return _ops.Softmax.apply(self, axis=_either("softmax", dim, axis, -1))
+
+    def log_softmax(self, dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+        return _ops.LogSoftmax.apply(self, axis=_either("log_softmax", dim, axis, -1))
+
+    # -- shapes: views are Reshape or Transpose, so the gradient is reshaped/permuted back --
     def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops.Reshape.apply(self, shape=shape)
+        return _ops.Reshape.apply(self, shape=_shape_args(shape))
 
-    def flatten(self) -> Tensor:
-        return self.reshape(-1)
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's reshape that shares memory; here the same as reshape()."""
+        return _ops.Reshape.apply(self, shape=_shape_args(shape))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """The axes start_dim..end_dim merged into one (all of them by default)."""
+        shape = self._data.shape
+        if not shape:
+            return self.reshape(1)  # PyTorch: a 0-d tensor flattens to shape (1,)
+        s = _one_dim(start_dim, len(shape), "flatten")
+        e = _one_dim(end_dim, len(shape), "flatten")
+        if s > e:
+            raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"(shape {shape}); pass start_dim <= end_dim")
+        return self.reshape(*shape[:s], math.prod(shape[s:e + 1]), *shape[e + 1:])
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of length 1 at position dim (-1 appends it)."""
+        shape = self._data.shape
+        d = _one_dim(dim, len(shape) + 1, "unsqueeze")
+        return self.reshape(*shape[:d], 1, *shape[d:])
+
+    def squeeze(self, dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+        """Axes of length 1 removed: all of them, or those of dim (an int or a tuple) that
+        have length 1; as in PyTorch, a named axis of another length is left alone."""
+        dim = _either("squeeze", dim, axis, None)
+        shape = self._data.shape
+        if dim is None:
+            drop = {k for k, n in enumerate(shape) if n == 1}
+        else:
+            dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+            drop = {d for d in (_one_dim(k, len(shape), "squeeze", scalar_ok=True)
+                                for k in dims) if shape and shape[d] == 1}
+        return self.reshape(*(n for k, n in enumerate(shape) if k not in drop))
+
+    def permute(self, *dims: Any) -> Tensor:
+        """The axes in the order dims (a permutation of all of them)."""
+        dims = _shape_args(dims)
+        if len(dims) != self._data.ndim:
+            raise ShapeError(f"permute: dims {dims} must name each of the {self._data.ndim} axes "
+                             f"of the tensor of shape {self.shape} once")
+        return _ops.Transpose.apply(self, axes=dims)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """t.transpose(d0, d1) swaps two axes, as in PyTorch; t.transpose() reverses them
+        all and t.transpose((1, 0, 2)) permutes them, as in numpy. (numpy reads two ints as
+        a permutation too: they agree except that numpy's (0, 1) on a matrix is no change.)"""
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            n = self._data.ndim
+            d0, d1 = (_one_dim(a, n, "transpose", scalar_ok=True) for a in axes)
+            if n == 0:  # a 0-d tensor has one axis to name, and nothing to swap
+                return _ops.Transpose.apply(self, axes=())
+            perm = list(range(n))
+            perm[d0], perm[d1] = perm[d1], perm[d0]
+            return _ops.Transpose.apply(self, axes=tuple(perm))
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _ops.Transpose.apply(self, axes=axes or None)
+
+    swapaxes = swapdims = transpose
 
     @property
     def T(self) -> Tensor:
         return _ops.Transpose.apply(self, axes=None)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _ops.Softmax.apply(self, axis=axis)
+    def expand(self, *sizes: Any) -> Tensor:
+        """The tensor broadcast to sizes (a view, no copy); -1 keeps an axis's length and
+        only axes of length 1 can grow. The gradient is summed back over the copies."""
+        sizes = _shape_args(sizes)
+        shape = self._data.shape
+        lead = len(sizes) - len(shape)
+        if lead < 0:
+            raise ShapeError(f"expand: {len(sizes)} sizes {sizes} for a tensor of {len(shape)} "
+                             f"axes (shape {shape}); give at least one size per axis")
+        out = []
+        for k, n in enumerate(sizes):
+            old = shape[k - lead] if k >= lead else None
+            if n == -1:
+                if old is None:
+                    raise ShapeError(f"expand: -1 (keep the length) is not allowed for the new "
+                                     f"leading axis {k} in sizes {sizes}; give its length")
+                n = old
+            if old is not None and old != n and old != 1:
+                raise ShapeError(f"expand: the size {n} at axis {k} must match the existing "
+                                 f"length {old} (shape {shape}, sizes {sizes}); only axes of "
+                                 "length 1 can be expanded, use repeat() to tile others")
+            out.append(n)
+        return _ops.Expand.apply(self, shape=tuple(out))
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _ops.LogSoftmax.apply(self, axis=axis)
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(*other.shape)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.LogSumExp.apply(self, axis=axis, keepdims=keepdims)
+    def repeat(self, *reps: Any) -> Tensor:
+        """The tensor tiled reps[k] times along each axis (numpy's tile); more reps than axes
+        add leading axes. The gradient sums the tiles."""
+        reps = _shape_args(reps)
+        if len(reps) < self._data.ndim:
+            raise ShapeError(f"repeat: {len(reps)} repeats {reps} for a tensor of "
+                             f"{self._data.ndim} axes (shape {self.shape}); the number of "
+                             "repeats cannot be smaller than the number of axes, as in PyTorch")
+        if any(r < 0 for r in reps):
+            raise ShapeError(f"repeat: repeats {reps} must not be negative")
+        return _ops.Repeat.apply(self, reps=reps)
 
+    # -- dtypes and devices -------------------------------------------------------------
     def astype(self, dtype: Any) -> Tensor:
         return _ops.Cast.apply(self, dtype=np.dtype(dtype))
 
-    def float(self) -> Tensor:
-        return self.astype(np.float32)
-
-    def double(self) -> Tensor:
-        return self.astype(np.float64)
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False,
+           non_blocking: bool = False) -> Tensor:
+        """t.to(dtype), t.to("cpu"), t.to(other) (its dtype), t.to("cpu", dtype): the
+        tensor itself when nothing changes, as in PyTorch. The only device is the CPU."""
+        for a in args:
+            if isinstance(a, Tensor):
+                a = a._data.dtype
+            kind, value = _dtype_or_device(a)
+            if kind == "dtype":
+                dtype = value if dtype is None else _both("to", "dtype")
+            else:
+                device = value if device is None else _both("to", "device")
+        _check_device("to", device)
+        out = self
+        if dtype is not None:
+            kind, dt = _dtype_or_device(dtype)
+            if kind != "dtype":
+                raise DTypeError(f"to: dtype={dtype!r} names a device; pass device={dtype!r}")
+            if dt != self._data.dtype:
+                out = self.astype(dt)
+        return out.clone() if copy and out is self else out
 
     def __bool__(self) -> bool:
         return bool(self._data)
 
     __hash__ = object.__hash__
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    # Last, so that `float` in the annotations above is the builtin, not this method.
+    def float(self) -> Tensor:
+        """float32, as PyTorch's t.float() (the tensor itself if it is float32 already)."""
+        return self.to(np.float32)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -840,6 +1215,95 @@ def _lift(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, (int, float, bool)) and like._data.dtype.kind == "f":
         return Tensor(np.asarray(value, dtype=like._data.dtype))
     return Tensor(value)
+
+
+class MaxMin(NamedTuple):
+    """What t.max(dim) and t.min(dim) give, as PyTorch's: the values and their indices."""
+    values: Tensor
+    indices: Tensor
+
+
+def _correction(op: str, unbiased: Any, correction: Any, ddof: Any) -> Any:
+    """The c of var = Σ(x - mean)² / (n - c), from PyTorch's unbiased= or correction= or
+    numpy's ddof=; 1 when none is given (PyTorch's default)."""
+    given = [k for k, v in (("unbiased", unbiased), ("correction", correction), ("ddof", ddof))
+             if v is not None]
+    if len(given) > 1:
+        raise ArgumentError(f"{op}: got {' and '.join(g + '=' for g in given)}, which say the "
+                            "same thing (correction = ddof = 1 if unbiased else 0); pass one")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    return correction if correction is not None else (1 if ddof is None else ddof)
+
+
+# Type promotion (docs/engine.md, "Dtypes"), PyTorch's rule: a higher category (bool < int
+# < float < complex) wins outright, so int + float32 stays float32 where numpy would give
+# float64; within a category a 0-d tensor defers to a dimensioned one (x32 * tensor(0.5)
+# stays float32), and otherwise numpy's promotion applies (float32 + float64 is float64).
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _pair(t: Tensor, other: Any, reflected: bool = False) -> tuple[Tensor, Tensor]:
+    """(t, other) as an elementwise op's operands, other lifted to a tensor and both of
+    the promoted dtype; (other, t) when reflected (2 - t)."""
+    o = other if isinstance(other, Tensor) else _lift(other, t)
+    # `is` first: one dtype object per builtin dtype, so the common case costs one test.
+    if o._data.dtype is not t._data.dtype and o._data.dtype != t._data.dtype:
+        t, o = _promote(t, o)
+    return (o, t) if reflected else (t, o)
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    da, db = a._data.dtype, b._data.dtype
+    ca, cb = _CATEGORY.get(da.kind, 4), _CATEGORY.get(db.kind, 4)
+    if ca == 4 or cb == 4 or da == db:
+        return a, b  # not numbers: the op itself refuses them
+    if ca != cb:
+        target = da if ca > cb else db
+    elif (a._data.ndim == 0) != (b._data.ndim == 0):
+        target = db if a._data.ndim == 0 else da
+    else:
+        target = np.promote_types(da, db)
+    return (a if da == target else a.astype(target)), (b if db == target else b.astype(target))
+
+
+def _same_dtype(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """matmul's operands, refused when their dtypes differ, as PyTorch refuses them."""
+    if a._data.dtype != b._data.dtype:
+        raise DTypeError(
+            f"{op}: expected both operands to have the same dtype, got {a._data.dtype} and "
+            f"{b._data.dtype} (PyTorch refuses this too: \"expected m1 and m2 to have the "
+            "same dtype\"); convert one first, e.g. b.to(a.dtype), or a.float() / a.double()")
+    return a, b
+
+
+_DEVICE_WORDS = ("cpu", "cuda", "mps", "xla", "meta", "xpu", "hip", "ipu", "vulkan", "mkldnn")
+
+
+def _dtype_or_device(value: Any) -> tuple[str, Any]:
+    """("dtype", numpy dtype) or ("device", its name) for an argument of to()."""
+    if isinstance(value, str):
+        word = value.split(":")[0]
+        if word in _DEVICE_WORDS:
+            return "device", value
+    elif type(value).__name__ == "device":  # a torch.device
+        return "device", str(value)
+    name = str(value)
+    if name.startswith("torch."):  # torch.float32 and its kin, by name
+        value = name.removeprefix("torch.")
+    try:
+        return "dtype", np.dtype(value)
+    except TypeError:
+        raise DTypeError(f"to: {value!r} is neither a dtype (micrograd.float32, np.float64, "
+                         "'float32', ...) nor a device ('cpu')") from None
+
+
+def _check_device(op: str, device: Any) -> None:
+    """Only "cpu" (or "cpu:0") is a device here: the values are numpy arrays."""
+    if device is not None and str(device) not in ("cpu", "cpu:0"):
+        raise ArgumentError(f"{op}: device {str(device)!r} is not available: micrograd runs "
+                            "on the CPU only (numpy arrays); drop the device, or move the "
+                            "model to PyTorch with micrograd.interop for other devices")
 
 
 def _raw(value: Any) -> Any:

@@ -11,12 +11,26 @@ a partial may return a gradient of the broadcast shape.
 """
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .engine import Function, Tensor, _lift, is_grad_enabled, no_grad
+from .autograd import unbroadcast
+from .engine import (
+    _UNSET,
+    Function,
+    Tensor,
+    _either,
+    _lift,
+    _pair,
+    _reduce_args,
+    _same_dtype,
+    is_grad_enabled,
+    no_grad,
+)
 from .errors import DTypeError, MicrogradError, ShapeError
 
 # ----------------------------------------------------------------- dtype guards
@@ -196,6 +210,33 @@ class Exp(Function):
         return self.z
 
 
+class Exp2(Function):
+    """z = 2ˣ;  ∂z/∂x = 2ˣ ln 2 = z ln 2"""
+    name = "exp2"
+
+    def forward(self, x):
+        self.z = np.exp2(_as_float(x))
+        return self.z
+
+    def partial(self, i):
+        return self.z * _LN2  # a Python float, so float32 stays float32
+
+
+_LN2 = math.log(2.0)
+
+
+class Expm1(Function):
+    """z = eˣ - 1 (exact for tiny x, where exp(x) - 1 loses every digit);  ∂z/∂x = eˣ = z + 1"""
+    name = "expm1"
+
+    def forward(self, x):
+        self.z = np.expm1(_as_float(x))
+        return self.z
+
+    def partial(self, i):
+        return self.z + 1
+
+
 class Log(Function):
     """z = ln x;  ∂z/∂x = 1/x"""
     name = "log"
@@ -206,6 +247,18 @@ class Log(Function):
 
     def partial(self, i):
         return 1.0 / self.x
+
+
+class Log1p(Function):
+    """z = ln(1 + x) (exact for tiny x, where log(1 + x) loses every digit);  ∂z/∂x = 1/(1 + x)"""
+    name = "log1p"
+
+    def forward(self, x):
+        self.x = x = _as_float(x)
+        return np.log1p(x)
+
+    def partial(self, i):
+        return 1.0 / (1.0 + self.x)
 
 
 class Sqrt(Function):
@@ -263,6 +316,27 @@ class Sigmoid(Function):
     def partial(self, i):
         z = self.z
         return z * (1 - z)
+
+
+# math.erf is correctly rounded to about 1 ulp; numpy has no erf and scipy is not a
+# dependency. frompyfunc calls it once per entry (~0.2 µs each, some 50× np.exp), which
+# is fine for activations of learning-sized models and never gives a wrong digit.
+_erf_entries = np.frompyfunc(math.erf, 1, 1)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class Erf(Function):
+    """z = erf x = (2/√π) ∫₀ˣ e^(-s²) ds;  ∂z/∂x = (2/√π) e^(-x²)"""
+    name = "erf"
+
+    def forward(self, x):
+        _refuse_complex(self.name, x)  # math.erf is real-only
+        self.x = x = _as_float(x)
+        return np.asarray(_erf_entries(x), dtype=x.dtype)
+
+    def partial(self, i):
+        x = self.x
+        return _TWO_OVER_SQRT_PI * np.exp(-(x * x))  # a Python float keeps float32
 
 
 class Relu(Function):
@@ -507,6 +581,70 @@ class Min(Max):
     reduce = staticmethod(np.min)
 
 
+def _refuse_non_real_float(name: str, x: np.ndarray) -> None:
+    """var/std/norm want a real floating tensor: PyTorch refuses integer input too, and
+    the gradients here are not written for complex numbers."""
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{name}: needs a floating-point tensor, got dtype {x.dtype}; "
+                         "convert first: x.float() or x.double()")
+
+
+class Var(Function):
+    """z = Σ (x - x̄)² / (n - c) over axis, c the correction (PyTorch's default 1);
+    ∂z/∂x = 2 (x - x̄) / (n - c)"""
+    name = "var"
+
+    def forward(self, x, axis=None, keepdims=False, correction=1):
+        _refuse_non_real_float(self.name, x)
+        self.axes = axes = _norm_axes(axis, x.ndim, self.name)
+        self.keepdims = keepdims
+        n = math.prod(x.shape[a] for a in axes)
+        # n - c ≤ 0 leaves no degrees of freedom: the variance is nan or inf, as in
+        # PyTorch and numpy, which both warn; so does this one warning.
+        dof = max(n - correction, 0)
+        if dof <= 0:
+            warnings.warn(f"var: {n} entries per slice with correction={correction} leave no "
+                          "degrees of freedom (n - correction <= 0); the result is nan or inf",
+                          RuntimeWarning, stacklevel=3)
+        centered = x - x.mean(axis=axes, keepdims=True) if n else x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # The partial 2(x - x̄)/(n - c), a Python float factor keeping float32.
+            self.dz = centered * (2.0 / dof if dof else math.inf)
+            return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / dof,
+                              dtype=x.dtype)
+
+    def backward(self, g, i):
+        return _expand(g, self.axes, self.keepdims) * self.dz
+
+    def jvp(self, t, i):
+        return (t * self.dz).sum(axis=self.axes, keepdims=self.keepdims)
+
+
+class Norm(Function):
+    """z = √(Σ x²) over axis, the 2-norm;  ∂z/∂x = x / z (0 where z = 0: PyTorch's subgradient)"""
+    name = "norm"
+
+    def forward(self, x, axis=None, keepdims=False):
+        _refuse_non_real_float(self.name, x)
+        self.axes = axes = _norm_axes(axis, x.ndim, self.name)
+        self.keepdims = keepdims
+        self.x = x
+        self.z = z = np.sqrt((x * x).sum(axis=axes, keepdims=True))
+        return z if keepdims else np.squeeze(z, axis=axes)
+
+    def _unit(self):
+        """x / z, with z replaced by 1 where it is 0 (there x is all zeros, so the
+        quotient is the subgradient 0 and no 0/0 warning is raised)."""
+        z = self.z
+        return self.x / np.where(z == 0, 1, z).astype(z.dtype, copy=False)
+
+    def backward(self, g, i):
+        return _expand(g, self.axes, self.keepdims) * self._unit()
+
+    def jvp(self, t, i):
+        return (t * self._unit()).sum(axis=self.axes, keepdims=self.keepdims)
+
+
 def shifted_exp(x: np.ndarray, axis: Any, finite_max: bool = False) -> tuple[np.ndarray, ...]:
     """(m, x - m, e^(x - m), Σ e^(x - m)) over axis, m the max there (dims kept).
 
@@ -622,6 +760,45 @@ class Transpose(Function):
 
     def jvp(self, t, i):
         return np.transpose(t, self.axes)
+
+
+class Expand(Function):
+    """z = x broadcast to a larger shape (a read-only view, no copy);
+    ∂L/∂x = g summed over the axes that were broadcast"""
+    name = "expand"
+
+    def forward(self, x, shape):
+        self.in_shape = x.shape
+        self.out_shape = shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g, i):
+        return unbroadcast(g, self.in_shape)
+
+    def jvp(self, t, i):
+        return np.broadcast_to(t, self.out_shape)
+
+
+class Repeat(Function):
+    """z = x tiled reps[k] times along axis k (PyTorch's repeat, numpy's tile);
+    ∂L/∂x = the sum of g's tiles"""
+    name = "repeat"
+
+    def forward(self, x, reps):
+        self.in_shape = x.shape
+        self.reps = reps
+        # More reps than axes tile over new leading axes of length 1.
+        self.padded = (1,) * (len(reps) - x.ndim) + x.shape
+        return np.tile(x, reps)
+
+    def backward(self, g, i):
+        # Axis k of g (length r·s) is r tiles of s: split it in two, sum over the tiles.
+        split = [n for pair in zip(self.reps, self.padded, strict=True) for n in pair]
+        tiles = tuple(range(0, len(split), 2))
+        return g.reshape(split).sum(axis=tiles).reshape(self.in_shape)
+
+    def jvp(self, t, i):
+        return np.tile(t, self.reps)
 
 
 def _own_index(index: Any) -> Any:
@@ -835,56 +1012,82 @@ def sigmoid(x: Any) -> Tensor:
     return Sigmoid.apply(_t(x))
 
 
+def erf(x: Any) -> Tensor:
+    return Erf.apply(_t(x))
+
+
 def relu(x: Any) -> Tensor:
     return Relu.apply(_t(x))
 
 
+def exp2(x: Any) -> Tensor:
+    return Exp2.apply(_t(x))
+
+
+def expm1(x: Any) -> Tensor:
+    return Expm1.apply(_t(x))
+
+
+def log1p(x: Any) -> Tensor:
+    return Log1p.apply(_t(x))
+
+
 def maximum(x: Any, y: Any) -> Tensor:
-    x = _t(x)
-    return Maximum.apply(x, _lift(y, x))
+    return Maximum.apply(*_pair(_t(x), y))
 
 
 def minimum(x: Any, y: Any) -> Tensor:
-    x = _t(x)
-    return Minimum.apply(x, _lift(y, x))
+    return Minimum.apply(*_pair(_t(x), y))
 
 
 def where(cond: Any, x: Any, y: Any) -> Tensor:
     """x where cond is true, else y (cond is not differentiated)."""
     if isinstance(cond, Tensor):
         cond = cond.data
-    x = x if isinstance(x, Tensor) else (_lift(x, y) if isinstance(y, Tensor) else Tensor(x))
-    return Where.apply(x, _lift(y, x), cond=cond)
+    if isinstance(x, Tensor):
+        x, y = _pair(x, y)
+    elif isinstance(y, Tensor):
+        y, x = _pair(y, x)
+    else:
+        x, y = _pair(Tensor(x), y)
+    return Where.apply(x, y, cond=cond)
 
 
 def clip(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
     return Clip.apply(_t(x), lo=min, hi=max)
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    return Softmax.apply(_t(x), axis=axis)
+def softmax(x: Any, dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+    return Softmax.apply(_t(x), axis=_either("softmax", dim, axis, -1))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    return LogSoftmax.apply(_t(x), axis=axis)
+def log_softmax(x: Any, dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+    return LogSoftmax.apply(_t(x), axis=_either("log_softmax", dim, axis, -1))
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+def logsumexp(x: Any, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
+              keepdims: Any = _UNSET) -> Tensor:
+    axis, keepdims = _reduce_args("logsumexp", dim, keepdim, axis, keepdims)
     return LogSumExp.apply(_t(x), axis=axis, keepdims=keepdims)
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+def concatenate(tensors: Sequence[Any], dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+    """The tensors joined along an existing axis (dim= or axis=, default 0)."""
     if len(tensors) == 0:
         raise ShapeError("concatenate: needs at least one tensor")
-    return Concatenate.apply(*[_t(x) for x in tensors], axis=axis)
+    return Concatenate.apply(*[_t(x) for x in tensors], axis=_either("concatenate", dim, axis, 0))
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+cat = concatenate  # PyTorch's name
+
+
+def stack(tensors: Sequence[Any], dim: Any = _UNSET, *, axis: Any = _UNSET) -> Tensor:
+    """The tensors stacked along a new axis (dim= or axis=, default 0)."""
     if len(tensors) == 0:
         raise ShapeError("stack: needs at least one tensor")
-    return Stack.apply(*[_t(x) for x in tensors], axis=axis)
+    return Stack.apply(*[_t(x) for x in tensors], axis=_either("stack", dim, axis, 0))
 
 
 def matmul(x: Any, y: Any) -> Tensor:
     x = _t(x)
-    return MatMul.apply(x, _lift(y, x))
+    return MatMul.apply(*_same_dtype("matmul", x, _lift(y, x)))

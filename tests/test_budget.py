@@ -62,7 +62,7 @@ def reference_estimate(root, mode):
         for node in above:
             for p in _ref_edges(node):
                 if p is t or p in above:
-                    total += paths[node] if mode == "naive" else t.size
+                    total += paths[node] if mode == "naive" else t.numel()
     return total
 
 

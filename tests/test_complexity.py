@@ -287,7 +287,7 @@ def brute_counts(root: mg.Tensor, targets: list[mg.Tensor]) -> tuple[int, int]:
                 if p.requires_grad and _reaches(p, t, memo):
                     edges_above += 1
                     stack.append(p)
-        forward += edges_above * t.size
+        forward += edges_above * t.numel()
     return naive, forward
 
 

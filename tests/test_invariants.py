@@ -591,7 +591,7 @@ def test_arange():
 def test_accessors():
     data = np.arange(6.0).reshape(2, 3)
     t = Tensor(data)
-    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.dtype == np.float64
+    assert t.shape == (2, 3) and t.ndim == 2 and t.numel() == 6 and t.dtype == np.float64
     assert len(t) == 2
     view = t.numpy()  # the tensor's values, shared but read-only: writes go through the tensor
     assert np.shares_memory(view, t._data) and not view.flags.writeable

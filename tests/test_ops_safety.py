@@ -322,7 +322,7 @@ def test_getitem_keeps_its_own_copy_of_the_index(kind, via):
         index = INDEXES[kind]()
         x = leaf(a)
         y = x[index] if via == "tensor" else ops.GetItem.apply(x, index=index)
-        G = np.arange(1.0, y.size + 1).reshape(y.shape)
+        G = np.arange(1.0, y.numel() + 1).reshape(y.shape)
         if mutate:
             for part in index if isinstance(index, tuple) else (index,):
                 if isinstance(part, np.ndarray):

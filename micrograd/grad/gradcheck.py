@@ -58,7 +58,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
                                  f"got {t.dtype}")
     out = fn(*inputs)
     upstream = None
-    if out.size != 1:
+    if out.numel() != 1:
         upstream = np.random.default_rng(seed).standard_normal(out.shape)
     saved = [t.grad for t in inputs]
     for t in inputs:

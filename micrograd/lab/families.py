@@ -49,7 +49,7 @@ class Model:
 
     @property
     def num_parameters(self) -> int:
-        return sum(p.size for p in self.params)
+        return sum(p.numel() for p in self.params)
 
     @property
     def form(self) -> str:

@@ -119,7 +119,7 @@ def _dot_body(root: Tensor, opts: DrawOptions, overlay: Overlay | None) -> list[
         role = g.role(t)
         label = tensor_label(t, role, show_values=opts.show_values, show_grads=opts.show_grads,
                              gradient_starts=(opts.direction == "backward" and t is root
-                                              and t.requires_grad and t.size == 1))
+                                              and t.requires_grad and t.numel() == 1))
         pic.nodes[g.tensor_id(t)] = dict(STYLE[role], label=label)
     for fn in g.ops:
         attrs = dict(STYLE["op"], label=fn.name)
