@@ -11,7 +11,7 @@ from typing import Any
 __all__ = [
     "MicrogradError", "ShapeError", "DTypeError", "ArgumentError", "InplaceError",
     "GraphReleasedError", "AnomalyError", "BudgetError", "GradcheckError", "DataError",
-    "StateDictError", "CheckpointNotFoundError", "OptimizerError", "DivergenceError",
+    "StateDictError", "CheckpointNotFoundError", "ModuleError", "OptimizerError", "DivergenceError",
     "DrawError", "GraphvizNotFoundError",
 ]
 
@@ -74,6 +74,11 @@ class StateDictError(MicrogradError, ValueError):
 
 class CheckpointNotFoundError(StateDictError, FileNotFoundError):
     """load() was given a path with no file (`except FileNotFoundError` catches it too)."""
+
+
+class ModuleError(MicrogradError, TypeError):
+    """A module, container or registration got an object of the wrong kind (not a Module,
+    Parameter or Tensor where one is needed); a TypeError, as in PyTorch."""
 
 
 class OptimizerError(MicrogradError, ValueError):

@@ -174,7 +174,7 @@ def test_a_missing_file_names_the_path(tmp_path):
 
 def test_load_accepts_the_path_given_to_save(tmp_path):
     a = nn.MLP([2, 3, 2], seed=0)
-    nn.save(a, tmp_path / "w")  # written as w.npz
+    nn.save(a, tmp_path / "w")  # written as w, exactly
     b = nn.load(nn.MLP([2, 3, 2], seed=1), tmp_path / "w")
     np.testing.assert_array_equal(a.layers[2].bias.data, b.layers[2].bias.data)
 

@@ -1,26 +1,34 @@
 """Modules: objects that hold parameters and map tensors to tensors.
 
 A `Module` finds its parameters and submodules by looking at its own attributes:
-a `Tensor` attribute that requires grad when it is set is a parameter (and stays one
-when it is frozen later with `requires_grad = False`), any other `Tensor` attribute is a
-buffer, a `Module` attribute is a submodule, and so is every Module inside a list or
-tuple attribute (named by its position). Names are dotted paths, as in PyTorch:
-`layers.0.weight`. `state_dict()` holds every parameter, frozen or not, and every buffer.
+a `Parameter` attribute is a parameter, and so is any other `Tensor` attribute that
+requires grad when it is set (it stays one when frozen later with `requires_grad =
+False`); any other `Tensor` attribute is a buffer (`register_buffer` makes one
+explicitly, also non-persistent ones that stay out of `state_dict()`); a `Module`
+attribute is a submodule, and so is every Module inside a list or tuple attribute
+(named by its position) and every Module held by a container (`Sequential`,
+`ModuleList`, `ModuleDict`). Names are dotted paths, as in PyTorch: `layers.0.weight`.
+`state_dict()` holds every parameter, frozen or not, and every persistent buffer, in
+PyTorch's order (per module its parameters, then its buffers, then its children's).
 """
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from ..creation import as_generator
 from ..engine import Tensor, no_grad
-from ..errors import ArgumentError, ShapeError, StateDictError
+from ..errors import ArgumentError, DTypeError, ModuleError, ShapeError, StateDictError
 from ..ops import FusedLinear
+from . import functional as F
+from .parameter import Parameter
 
-__all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "Sequential", "MLP", "StateDictError"]
+__all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "LeakyReLU", "GELU", "Sequential", "MLP",
+           "StateDictError",
+           "Parameter", "IncompatibleKeys"]
 
 
 def _size(value: Any, what: str, where: str) -> int:
@@ -31,8 +39,61 @@ def _size(value: Any, what: str, where: str) -> int:
     return int(value)
 
 
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float64))
+def _as_tensor(x: Any, dtype: Any = np.float64) -> Tensor:
+    """x itself if a Tensor; else a Tensor of it that keeps a floating dtype (float32 data
+    stays float32) and gives anything else (lists, ints) `dtype`."""
+    if isinstance(x, Tensor):
+        return x
+    a = np.asarray(x)
+    return Tensor(a if a.dtype.kind == "f" else a.astype(dtype))
+
+
+def _float_dtype(dtype: Any, where: str) -> np.dtype:
+    """dtype as a numpy floating dtype, or DTypeError (modules hold floats, as in PyTorch)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise DTypeError(f"{where}: cannot read {dtype!r} as a dtype; pass np.float32, "
+                         "np.float64, micrograd.float32 or a name such as 'float32'") from None
+    if dt.kind != "f":
+        raise DTypeError(f"{where}: modules hold floating-point parameters, so the dtype must be "
+                         f"floating (float32 or float64), got {dt}")
+    return dt
+
+
+def _check_device(device: Any, where: str) -> None:
+    """Accept PyTorch code's device=None / 'cpu'; refuse any other device by name."""
+    if device is not None and str(device) != "cpu":
+        raise ArgumentError(f"{where}: micrograd computes on the CPU with numpy, so the only "
+                            f"device is 'cpu', got {device!r}")
+
+
+def _is_device(value: Any) -> bool:
+    name = str(value).split(":")[0]
+    return (hasattr(value, "type") and hasattr(value, "index")) or (
+        isinstance(value, str) and name in ("cpu", "cuda", "mps", "meta", "xpu"))
+
+
+def _check_name(module: Module, name: Any, what: str, where: str) -> str:
+    """name as a new attribute name for a child, buffer or parameter (PyTorch's rules)."""
+    if not isinstance(name, str):
+        raise ModuleError(f"{where}: the {what} name must be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise ArgumentError(f"{where}: the {what} name must be a non-empty string without '.' "
+                            f"(dots separate the levels of qualified names), got {name!r}")
+    return name
+
+
+class IncompatibleKeys(NamedTuple):
+    """What load_state_dict(strict=False) could not match: PyTorch's `_IncompatibleKeys`."""
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
 
 
 class Module:
@@ -43,15 +104,68 @@ class Module:
     def __setattr__(self, key: str, value: Any) -> None:
         # Remember which attributes were parameters when set, so that freezing one later
         # (requires_grad = False) does not turn it into a buffer or drop it from state_dict().
-        if isinstance(value, Tensor) and value.requires_grad:
+        if isinstance(value, Parameter) or (
+                isinstance(value, Tensor) and value.requires_grad
+                and key not in self.__dict__.get("_buffer_names", ())):
             self.__dict__.setdefault("_parameter_names", set()).add(key)
+            self.__dict__.get("_buffer_names", set()).discard(key)
         super().__setattr__(key, value)
+
+    def __delattr__(self, key: str) -> None:
+        for kind in ("_parameter_names", "_buffer_names", "_non_persistent"):
+            self.__dict__.get(kind, set()).discard(key)
+        super().__delattr__(key)
 
     def forward(self, *args: Any, **kwargs: Any) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
+
+    # -- registration (optional: setting an attribute does the same) ----------------
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module as attribute `name` (PyTorch's add_module)."""
+        where = f"{type(self).__name__}.add_module"
+        _check_name(self, name, "module", where)
+        if module is not None and not isinstance(module, Module):
+            raise ModuleError(f"{where}: {type(module).__name__} is not a Module subclass")
+        old = self.__dict__.get(name)
+        if name in self.__dict__ and not isinstance(old, Module) and old is not None:
+            raise ArgumentError(f"{where}: attribute {name!r} already exists and is not a "
+                                "module; pick another name")
+        self._set_child(name, module)
+
+    register_module = add_module
+
+    def _set_child(self, name: str, module: Module | None) -> None:
+        setattr(self, name, module)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a Tensor that is state but not a parameter (running statistics, a fixed
+        mask); a non-persistent buffer stays out of state_dict()."""
+        where = f"{type(self).__name__}.register_buffer"
+        _check_name(self, name, "buffer", where)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise ModuleError(f"{where}: cannot make a {type(tensor).__name__} the buffer "
+                              f"{name!r}; a Tensor or None is required")
+        if name in self.__dict__.get("_parameter_names", ()):
+            raise ArgumentError(f"{where}: {name!r} is already a parameter of this module")
+        object.__setattr__(self, name, tensor)  # not __setattr__: it would register a parameter
+        self.__dict__.setdefault("_buffer_names", set()).add(name)
+        non_persistent = self.__dict__.setdefault("_non_persistent", set())
+        if persistent:
+            non_persistent.discard(name)
+        else:
+            non_persistent.add(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a Parameter (or an empty None slot) as attribute `name`."""
+        where = f"{type(self).__name__}.register_parameter"
+        _check_name(self, name, "parameter", where)
+        if param is not None and not isinstance(param, Parameter):
+            raise ModuleError(f"{where}: cannot make a {type(param).__name__} the parameter "
+                              f"{name!r}; wrap it: nn.Parameter(tensor)")
+        setattr(self, name, param)
 
     # -- discovery ------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -64,28 +178,60 @@ class Module:
                     if isinstance(item, Module):
                         yield f"{key}.{k}", item
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule below it, depth first."""
+    def children(self) -> Iterator[Module]:
+        """The direct submodules, each once."""
+        seen: set[int] = set()
+        for _, m in self.named_children():
+            if id(m) not in seen:
+                seen.add(id(m))
+                yield m
+
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule below it, depth first; one found twice (the same
+        object at two places) is listed once unless remove_duplicate=False."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self.named_children():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                           remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def _named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Tensor, bool]]:
-        """(qualified name, tensor, is a parameter) for every Tensor attribute, shared ones once."""
+    def _named_tensors(self, prefix: str = "", remove_duplicate: bool = True,
+                       persistent_only: bool = False) -> Iterator[tuple[str, Tensor, bool]]:
+        """(qualified name, tensor, is a parameter) for every Tensor attribute: per module its
+        parameters, then its buffers (PyTorch's order); a shared tensor once unless
+        remove_duplicate=False (state_dict lists it under every name, as PyTorch's does)."""
         seen: set[int] = set()
-        for mod_name, mod in self.named_modules(prefix):
-            registered = vars(mod).setdefault("_parameter_names", set())
-            for key, value in vars(mod).items():
-                if not isinstance(value, Tensor) or id(value) in seen:
+        for mod_name, mod in self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate):
+            attrs = vars(mod)
+            registered = attrs.setdefault("_parameter_names", set())
+            buffers = attrs.get("_buffer_names", ())
+            skip = attrs.get("_non_persistent", ()) if persistent_only else ()
+            params: list[tuple[str, Tensor, bool]] = []
+            bufs: list[tuple[str, Tensor, bool]] = []
+            for key, value in attrs.items():
+                if not isinstance(value, Tensor) or key in skip:
                     continue
-                seen.add(id(value))
-                if value.requires_grad:  # made trainable after it was set: a parameter from now on
-                    registered.add(key)
-                yield (f"{mod_name}.{key}" if mod_name else key), value, key in registered
+                if remove_duplicate:
+                    if id(value) in seen:
+                        continue
+                    seen.add(id(value))
+                if key not in buffers and value.requires_grad:
+                    registered.add(key)  # made trainable after it was set: a parameter from now on
+                is_parameter = isinstance(value, Parameter) or key in registered
+                name = f"{mod_name}.{key}" if mod_name else key
+                (params if is_parameter else bufs).append((name, value, is_parameter))
+            yield from params
+            yield from bufs
 
     def named_parameters(self, prefix: str = "", include_frozen: bool = False
                          ) -> Iterator[tuple[str, Tensor]]:
@@ -106,13 +252,35 @@ class Module:
             if not is_parameter:
                 yield name, value
 
+    def buffers(self) -> Iterator[Tensor]:
+        for _, b in self.named_buffers():
+            yield b
+
     def num_parameters(self) -> int:
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     # -- training helpers -----------------------------------------------------
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: .grad = None, or with set_to_none=False an
+        array of zeros for each parameter that has a gradient (PyTorch's two behaviours)."""
+        for p in self.parameters(include_frozen=True):
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad = np.zeros_like(p.grad)  # a fresh array: nothing else may hold the old one
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter, frozen ones included."""
+        for p in self.parameters(include_frozen=True):
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """fn(m) for every submodule m, children first, then this module (e.g. to initialize)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
@@ -122,30 +290,77 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
+    # -- dtype and device ---------------------------------------------------------
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False) -> Module:
+        """Convert the floating parameters and buffers to `dtype` in place; to(dtype),
+        to('cpu'), to(tensor) (its dtype) and to(device=, dtype=) are accepted."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif _is_device(a):
+                device = a
+            else:
+                dtype = a
+        _check_device(device, f"{type(self).__name__}.to")
+        return self if dtype is None else self._cast(dtype, f"{type(self).__name__}.to")
+
+    def float(self) -> Module:
+        """Every floating parameter and buffer as float32, in place."""
+        return self._cast(np.float32, f"{type(self).__name__}.float")
+
+    def double(self) -> Module:
+        """Every floating parameter and buffer as float64, in place."""
+        return self._cast(np.float64, f"{type(self).__name__}.double")
+
+    def cpu(self) -> Module:
+        return self
+
+    def _cast(self, dtype: Any, where: str) -> Module:
+        dt = _float_dtype(dtype, where)
+        for _, t, _ in self._named_tensors():
+            if t.dtype.kind == "f" and t.dtype != dt:
+                # The same tensor objects (optimizers hold them) get new storage through the
+                # `data` setter, which counts as an in-place change: a graph recorded with
+                # the old values refuses to backward, rather than mix the two dtypes.
+                t.data = t.data.astype(dt)
+                if t.grad is not None:
+                    t.grad = np.asarray(t.grad).astype(dt)
+        return self
+
     # -- weights in and out ---------------------------------------------------
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter's (frozen or not) and buffer's array, by qualified name."""
-        return OrderedDict((n, np.array(t.data, copy=True)) for n, t, _ in self._named_tensors())
+        """A copy of every parameter's (frozen or not) and persistent buffer's array, by
+        qualified name; a tensor held at two places is listed under both names (PyTorch's)."""
+        return OrderedDict((n, np.array(t.data, copy=True))
+                           for n, t, _ in self._named_tensors(remove_duplicate=False,
+                                                              persistent_only=True))
 
-    def load_state_dict(self, state: Any) -> None:
-        """Copy arrays into every parameter and buffer; names and shapes must match exactly.
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters and persistent buffers; returns the named tuple
+        (missing_keys, unexpected_keys).
 
-        Everything is checked before anything is written, so a StateDictError leaves the
-        model as it was. Values are cast to each tensor's dtype only when numpy counts the
-        cast as "same_kind" (int or float into float, float64 into float32, never text,
-        complex or float into int) and only if they stay finite.
+        With strict=True (the default) every name must match; with strict=False names the
+        model lacks or the file lacks are only reported in the returned tuple. Shapes
+        must match in both cases, as in PyTorch. Everything is checked before anything is
+        written, so a StateDictError leaves the model as it was. Values are cast to each
+        tensor's dtype only when numpy counts the cast as "same_kind" (int or float into
+        float, float64 into float32, never text, complex or float into int) and only if
+        they stay finite.
         """
         where = type(self).__name__
+        state = state_dict
         if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
             raise StateDictError(f"{where}.load_state_dict: expected a mapping of names to arrays "
                                  f"(what state_dict() returns), got a {type(state).__name__}")
-        tensors = {n: t for n, t, _ in self._named_tensors()}
+        tensors = {n: t for n, t, _ in self._named_tensors(remove_duplicate=False,
+                                                           persistent_only=True)}
         problems = []
         missing = [n for n in tensors if n not in state]
         unexpected = [str(n) for n in state.keys() if n not in tensors]
-        if missing:
+        if strict and missing:
             problems.append("missing from the file: " + ", ".join(missing))
-        if unexpected:
+        if strict and unexpected:
             problems.append("in the file but not in the model: " + ", ".join(unexpected))
         values: dict[str, np.ndarray] = {}
         for n, t in tensors.items():
@@ -161,8 +376,9 @@ class Module:
                                  + "; ".join(problems))
         # Through the tensors' own in-place copy, so that their version counters see the change.
         with no_grad():
-            for n, t in tensors.items():
-                t.copy_(values[n])
+            for n, value in values.items():
+                tensors[n].copy_(value)
+        return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: Any) -> None:
         from .serialization import save
@@ -178,10 +394,11 @@ class Module:
 
     def __repr__(self) -> str:
         children = list(self.named_children())
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
         if not children:
-            return head + ")"
-        lines = [head]
+            return f"{type(self).__name__}({extra})"
+        # PyTorch's layout: the options on their own line, then one line per child.
+        lines = [f"{type(self).__name__}("] + ([f"  {extra}"] if extra else [])
         for name, child in children:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name.rsplit('.', 1)[-1]}): {body}")
@@ -212,26 +429,51 @@ def _checked_value(name: str, raw: Any, t: Tensor) -> tuple[np.ndarray | None, s
 
 
 class Linear(Module):
-    """y = x Wᵀ + b, W of shape (out, in); W and b start as U(-1/√in, 1/√in), as in PyTorch."""
+    """y = x Wᵀ + b, W of shape (out, in); W and b start as U(-1/√in, 1/√in), as in PyTorch.
+
+    The input must have the layer's dtype (float64 unless dtype= says otherwise): a float32
+    input to a float64 layer is refused, as PyTorch refuses it, rather than computed in
+    float64 behind the caller's back. Arrays and lists that are not floating become the
+    layer's dtype.
+    """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  seed: int | None = None, generator: np.random.Generator | None = None,
-                 dtype: Any = np.float64):
+                 dtype: Any = np.float64, device: Any = None):
         in_features = _size(in_features, "in_features", "Linear")
         out_features = _size(out_features, "out_features", "Linear")
+        _check_device(device, "Linear")
+        dt = _float_dtype(np.float64 if dtype is None else dtype, "Linear")
         self.in_features, self.out_features = in_features, out_features
+        # Drawn here rather than by reset_parameters(), so that a new layer's tensors start
+        # at version 0 (W first, then b: the draws of earlier versions, seed for seed).
         rng = as_generator(seed, generator)
         bound = 1.0 / np.sqrt(in_features)
-        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype),
-                             requires_grad=True, name="weight")
-        self.bias = (Tensor(rng.uniform(-bound, bound, out_features).astype(dtype),
-                            requires_grad=True, name="bias") if bias else None)
+        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dt))
+        self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dt)) if bias else None
+        self.weight.name = "weight"
+        if self.bias is not None:
+            self.bias.name = "bias"
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Draw W and b again from U(-1/√in, 1/√in) (PyTorch's kaiming_uniform_ with a=√5)."""
+        rng = as_generator(None, generator)
+        bound = 1.0 / np.sqrt(self.in_features)
+        with no_grad():
+            for p in (self.weight, self.bias):
+                if p is not None:
+                    p.copy_(rng.uniform(-bound, bound, p.shape).astype(p.dtype))
 
     def forward(self, x: Any) -> Tensor:
-        x = _as_tensor(x)
+        x = _as_tensor(x, self.weight.dtype)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ShapeError(f"Linear({self.in_features} -> {self.out_features}): expected inputs "
                              f"with {self.in_features} features (last axis), got shape {x.shape}")
+        if x.dtype != self.weight.dtype:
+            raise DTypeError(f"Linear({self.in_features} -> {self.out_features}): the input has "
+                             f"dtype {x.dtype} but the layer's weights {self.weight.dtype} "
+                             "(PyTorch refuses this too); convert one of them: x.double() / "
+                             "x.float(), or model.double() / model.float() / model.to(x.dtype)")
         # Checked above with the layer's own sizes in the message, so go straight to the op.
         if self.bias is None:
             return FusedLinear.apply(x, self.weight)
@@ -255,8 +497,12 @@ class Tanh(_Elementwise):
 
 
 class ReLU(_Elementwise):
-    """y = max(x, 0)"""
+    """y = max(x, 0); `inplace` is accepted for PyTorch code and changes nothing (the
+    result is always a new tensor with the same values)."""
     fn = Tensor.relu
+
+    def __init__(self, inplace: bool = False):
+        self.inplace = inplace
 
 
 class Sigmoid(_Elementwise):
@@ -264,47 +510,155 @@ class Sigmoid(_Elementwise):
     fn = Tensor.sigmoid
 
 
-class Sequential(Module):
-    """y = fₖ(… f₂(f₁(x))): applies its modules in order; they are named 0, 1, 2, …"""
-    _items: list[Module]
+class LeakyReLU(Module):
+    """y = x if x > 0 else negative_slope · x"""
 
-    def __init__(self, *modules: Module):
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
-        self.__dict__["_items"] = list(modules)
-        list(self.named_parameters())  # walk it: it names the parameters 0.weight, ...
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, x: Any) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    """y = x Φ(x) = ½ x (1 + erf(x/√2));
+    approximate='tanh': y = ½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))."""
+
+    def __init__(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ArgumentError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+
+# ----------------------------------------------------------------- containers
+
+
+def _check_module(m: Any, where: str, what: str) -> Module:
+    if not isinstance(m, Module):
+        raise ModuleError(f"{where}: {what} is a {type(m).__name__}, not a Module; wrap "
+                          "functions in a Module subclass")
+    return m
+
+
+class _Container(Module):
+    """A module whose children sit in `_items` (name → module), in order, as PyTorch's
+    `_modules`; attributes set on a subclass are found as on any Module."""
+    _items: dict[str, Module]
+
+    def _fill(self, items: Iterable[tuple[str, Any]]) -> None:
+        self.__dict__["_items"] = {}  # not an attribute the discovery walks: no double counting
+        for name, m in items:
+            self._items[name] = _check_module(m, type(self).__name__, f"item {name!r}")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        for i, m in enumerate(self._items):
-            yield str(i), m
+        yield from self._items.items()
+        yield from super().named_children()
 
-    def __getitem__(self, i: int) -> Module:
-        return self._items[i]
+    def _set_child(self, name: str, module: Module | None) -> None:
+        if module is None:
+            raise ModuleError(f"{type(self).__name__}.add_module: a container holds modules, "
+                              "not None")
+        self._items[name] = module
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._items)
+    def _index(self, idx: Any) -> int:
+        """idx as a position in [0, len), negatives counted from the end (list rules)."""
+        n = len(self._items)
+        if isinstance(idx, (bool, np.bool_)) or not isinstance(idx, (int, np.integer)):
+            raise ModuleError(f"{type(self).__name__}: indices must be integers or slices, "
+                              f"not {type(idx).__name__}")
+        if not -n <= idx < n:
+            raise IndexError(f"{type(self).__name__}: index {idx} is out of range for "
+                             f"{n} modules")
+        return int(idx) % n
 
-    def forward(self, x: Any) -> Tensor:
-        for m in self._items:
+    def _renumber(self, modules: Iterable[Module]) -> None:
+        self.__dict__["_items"] = {str(i): m for i, m in enumerate(modules)}
+
+    def __delitem__(self, idx: int | slice) -> None:
+        mods = list(self._items.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[self._index(idx)]
+        self._renumber(mods)  # keep 0, 1, 2, ... as PyTorch does after a deletion
+
+
+class Sequential(_Container):
+    """y = fₖ(… f₂(f₁(x))): applies its modules in order; they are named 0, 1, 2, …, or by
+    the keys of an OrderedDict: Sequential(OrderedDict(fc=Linear(2, 3), act=ReLU()))."""
+
+    def __init__(self, *modules: Any):
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            self._fill(modules[0].items())
+        else:
+            if len(modules) == 1 and isinstance(modules[0], Mapping):
+                raise ModuleError("Sequential: named modules must come as an OrderedDict "
+                                  "(PyTorch's rule), got a plain "
+                                  f"{type(modules[0]).__name__}")
+            self._fill((str(i), m) for i, m in enumerate(modules))
+        list(self.named_parameters())  # walk it: it names the parameters 0.weight, ...
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):  # keeps the names, as PyTorch's slice does
+            return Sequential(OrderedDict(list(self._items.items())[idx]))
+        return list(self._items.values())[self._index(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        key = list(self._items)[self._index(idx)]
+        self._items[key] = _check_module(module, "Sequential", f"item {key!r}")
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._items.values()))
+
+    def append(self, module: Module) -> Sequential:
+        self._items[str(len(self._items))] = _check_module(module, "Sequential.append", "it")
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        mods = list(self._items.values())
+        mods.insert(index, _check_module(module, "Sequential.insert", "it"))
+        self._renumber(mods)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for m in self._items.values():
             x = m(x)
         return x
 
 
-_ACTIVATIONS: dict[str, type[Module]] = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid}
+_ACTIVATIONS: dict[str, type[Module]] = {"tanh": Tanh, "relu": ReLU, "sigmoid": Sigmoid,
+                                         "leaky_relu": LeakyReLU, "gelu": GELU}
 
 
 class MLP(Module):
     """A stack of Linear layers with an activation between them (none after the last).
 
     MLP([2, 10, 2]) is the lab's network: x → Linear(2, 10) → tanh → Linear(10, 2) → logits.
+    Its state_dict keys are layers.0.weight, layers.0.bias, layers.2.weight, ...: those of a
+    PyTorch module whose attribute `layers` is nn.Sequential(Linear(2, 10), Tanh(),
+    Linear(10, 2)); `mlp.layers.state_dict()` has the keys of that Sequential itself.
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int | None = None,
-                 generator: np.random.Generator | None = None):
+                 generator: np.random.Generator | None = None, dtype: Any = np.float64):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise ShapeError("MLP: sizes must be a list of layer widths such as [2, 10, 2], "
                              f"got {sizes!r}")
@@ -314,12 +668,13 @@ class MLP(Module):
         if activation not in _ACTIVATIONS:
             raise ArgumentError(f"MLP: unknown activation {activation!r}; choose one of "
                                 f"{sorted(_ACTIVATIONS)}")
+        dt = _float_dtype(np.float64 if dtype is None else dtype, "MLP")
         rng = as_generator(seed, generator)
         layers: list[Module] = []
         for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             if k:
                 layers.append(_ACTIVATIONS[activation]())
-            layers.append(Linear(n_in, n_out, generator=rng))
+            layers.append(Linear(n_in, n_out, generator=rng, dtype=dt))
         self.sizes, self.activation = sizes, activation
         self.layers = Sequential(*layers)
         list(self.named_parameters())  # walk it: it gives the parameters their qualified names
