@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             if start == "saturated start":
                 saturate(model, 20.0)
             h = fit(model, loss_fn, optim.SGD(model.parameters(), lr=0.3, momentum=0.9), parts.train,
-                    parts.val, epochs=epochs, batch_size=32, seed=args.seed, verbose=False, blowup=1e6)
+                    parts.val, epochs=epochs, batch_size=32, seed=args.seed, verbose=False, blowup=1e6,
+                    metric="accuracy")  # squared error is not a classification loss: ask for it
             first = next((e + 1 for e, a in enumerate(h.val_acc) if a > 0.9), None)
             print(f"{name:<14} {start:<16} val accuracy after {epochs} epochs {100 * h.val_acc[-1]:5.1f}%; "
                   f"above 90% from epoch {first or 'never'}")

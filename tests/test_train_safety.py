@@ -29,7 +29,7 @@ def shifted_cross_entropy(z, y):
 def test_a_negative_loss_trains_without_a_divergence_error(circles):
     model = nn.MLP([2, 10, 2], seed=0)
     h = fit(model, shifted_cross_entropy, optim.Adam(model.parameters(), lr=0.05), circles.train,
-            epochs=30, batch_size=32, verbose=False)
+            epochs=30, batch_size=32, verbose=False, metric="accuracy")
     assert h.initial_loss < 0 and h.train_loss[-1] < h.initial_loss
     assert h.train_acc[-1] > 0.9
 

@@ -1,28 +1,53 @@
-"""Gradient clipping by the joint L2 norm of all gradients, as in torch.nn.utils.clip_grad_norm_."""
+"""Gradient clipping by the joint norm of all gradients, as torch.nn.utils.clip_grad_norm_."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from typing import Any
 
 import numpy as np
 
 from ..engine import Tensor
 from ..errors import OptimizerError
-from .optimizer import check_positive, param_list
+from .optimizer import check_flag, check_number, check_positive, param_list
 
 
-def clip_grad_norm(params: Iterable[Tensor] | Tensor, max_norm: float) -> float:
-    """Scale all gradients by min(1, max_norm / ‖g‖) where ‖g‖ is their joint L2 norm; returns ‖g‖.
+def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> np.float64:
+    """Scale all gradients in place by min(1, max_norm / (‖g‖ + 1e-6)), ‖g‖ being the
+    `norm_type`-norm of all of them together (as one long vector); returns ‖g‖.
 
-    params: an iterable of Tensors, a Module, or (as in PyTorch) a single Tensor.
+    parameters: an iterable of Tensors, a Module, or a single Tensor; tensors without a
+    gradient are skipped. norm_type: any p > 0, or float('inf') for the largest |gᵢ|.
+    The total is returned as a numpy float64 (`.item()`, `float()` and f-strings work on
+    it, as on the 0-d tensor PyTorch returns). A nan or inf total scales the gradients to
+    nan, as in PyTorch, unless error_if_nonfinite=True, which raises OptimizerError instead.
     """
-    max_norm = check_positive("max_norm", max_norm, "clip_grad_norm")
-    params = [params] if isinstance(params, Tensor) else param_list(params, "clip_grad_norm")
+    where = "clip_grad_norm_"
+    max_norm = check_positive("max_norm", max_norm, where)
+    norm_type = check_number("norm_type", norm_type, where)
+    if not norm_type > 0:  # inf is allowed; nan is not
+        raise OptimizerError(f"{where}: norm_type must be a number > 0 or float('inf'), "
+                             f"got {norm_type!r}")
+    error_if_nonfinite = check_flag("error_if_nonfinite", error_if_nonfinite, where)
+    params = [parameters] if isinstance(parameters, Tensor) else param_list(parameters, where)
     for k, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise OptimizerError(f"clip_grad_norm: item {k} is a {type(p).__name__}, not a Tensor")
+            raise OptimizerError(f"{where}: item {k} is a {type(p).__name__}, not a Tensor")
     grads = [p.grad for p in params if p.grad is not None]
-    total = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
-    if total > max_norm:
+    if not grads:
+        return np.float64(0.0)
+    # The norm of the per-tensor norms is the norm of all entries together.
+    norms = [np.linalg.norm(g.ravel(), ord=norm_type) if g.size else 0.0 for g in grads]
+    total = np.float64(np.linalg.norm(np.asarray(norms, dtype=np.float64), ord=norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise OptimizerError(f"{where}: the total norm of order {norm_type:g} of the gradients "
+                             f"is {total}, so they cannot be clipped; find where the nan/inf "
+                             "comes from (micrograd.detect_anomaly())")
+    coef = max_norm / (total + 1e-6)
+    if not coef >= 1.0:  # under the bound: left alone; a nan total makes every gradient nan
         for g in grads:
-            g *= max_norm / total
+            g *= coef
     return total
+
+
+clip_grad_norm = clip_grad_norm_  # the older name, kept as an alias (as PyTorch keeps its own)

@@ -43,9 +43,13 @@ def _first_nonfinite_op(model: Module, loss_fn: LossFn, Xb: np.ndarray,
 
 
 def divergence(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray, history: History,
-               epoch: int, step: int, steps_per_epoch: int, lr: float, value: float,
+               epoch: int, step: int, steps_per_epoch: int, lrs: list[float], value: float,
                smoothed: float, finite: bool, blowup: float) -> DivergenceError:
-    """The DivergenceError for this step: where, how, and (if any) the op that made nan/inf."""
+    """The DivergenceError for this step: where, how, and (if any) the op that made nan/inf.
+    lrs: each param group's learning rate; the error's `lr` is the largest."""
+    lr = max(lrs)
+    lr_text = (f"learning rate {lr:g}" if all(x == lr for x in lrs) else
+               f"learning rates {', '.join(f'{x:g}' for x in lrs)} (one per param group)")
     where = f"epoch {epoch}, step {step} of {steps_per_epoch}"
     if finite:
         L0 = history.initial_loss
@@ -65,7 +69,7 @@ def divergence(model: Module, loss_fn: LossFn, Xb: np.ndarray, yb: np.ndarray, h
             f"training diverged at {where}, before any update: {what}. Check the loss function, "
             "the model's initial weights and the data", epoch=epoch, step=step, lr=lr, loss=value,
             op=op, history=history)
-    message = (f"training diverged at {where} with learning rate {lr:g}: {what}. "
+    message = (f"training diverged at {where} with {lr_text}: {what}. "
                f"Try a smaller learning rate (e.g. lr={lr / 10:g}), gradient clipping "
                "(fit(..., clip_grad=1.0)), an adaptive optimizer such as Adam, or standardized "
                "inputs.")

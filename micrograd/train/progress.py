@@ -11,12 +11,22 @@ from typing import Any, TextIO
 from .history import History
 
 
+def _score(h: History, values: list[float], width: int = 0) -> str:
+    """The metric's last value as shown: accuracy as a percentage, any other as a number,
+    nothing when fit measured the loss only."""
+    if h.metric is None:
+        return ""
+    if h.metric == "accuracy":
+        return f"acc {100 * values[-1]:{width}.1f}%"
+    return f"{h.metric} {values[-1]:.4g}"
+
+
 def _metrics(h: History) -> str:
     """The last epoch's numbers, short enough to sit next to the bar."""
-    text = f"loss {h.train_loss[-1]:.4f} acc {100 * h.train_acc[-1]:.1f}%"
+    text = f"loss {h.train_loss[-1]:.4f} {_score(h, h.train_metric)}".rstrip()
     if h.val_loss:
-        text += f" | val {h.val_loss[-1]:.4f} {100 * h.val_acc[-1]:.1f}%"
-    return text
+        text += f" | val {h.val_loss[-1]:.4f} {_score(h, h.val_metric).removeprefix('acc ')}"
+    return text.rstrip()
 
 
 def _terminal_bar(stream: TextIO, epochs: int) -> Any:
@@ -59,9 +69,10 @@ class Progress:
             self.bar.set_postfix_str(_metrics(h), refresh=False)
             self.bar.update(1)
         if self.every and (k == 1 or k == self.epochs or k % self.every == 0):
-            line = f"train loss {h.train_loss[-1]:.4f} / acc {100 * h.train_acc[-1]:5.1f}%"
+            sep = " / " if h.metric else ""
+            line = f"train loss {h.train_loss[-1]:.4f}{sep}{_score(h, h.train_metric, 5)}"
             if h.val_loss:
-                line += f" | val loss {h.val_loss[-1]:.4f} / acc {100 * h.val_acc[-1]:5.1f}%"
+                line += f" | val loss {h.val_loss[-1]:.4f}{sep}{_score(h, h.val_metric, 5)}"
             line = f"epoch {k:>{len(str(self.epochs))}}/{self.epochs}  {line}"
             if self.bar is not None:
                 self.bar.write(line, file=self.stream)  # above the bar, which is redrawn below
