@@ -46,8 +46,8 @@ MAY_IMPORT: dict[str, set[str]] = {
 }
 _TOP_LEVEL = {"engine": "core", "ops": "core", "autograd": "core", "errors": "core",
               "creation": "core", "_version": "core", "grad": "grad", "nn": "toolkit",
-              "optim": "toolkit", "data": "toolkit", "train": "toolkit", "viz": "viz",
-              "lab": "lab", "cli": "cli", "__main__": "cli"}
+              "optim": "toolkit", "data": "toolkit", "train": "toolkit", "interop": "toolkit",
+              "viz": "viz", "lab": "lab", "cli": "cli", "__main__": "cli"}
 
 
 def layer_of(module: str) -> str:
@@ -231,7 +231,8 @@ def test_the_graph_sees_the_imports_it_must_see(graph):
 
 # The PyTorch-shaped paths the toolkit promises, wherever its files move inside a folder.
 PUBLIC = {
-    "micrograd.optim": ["Optimizer", "SGD", "Adam", "clip_grad_norm", "OptimizerError"],
+    "micrograd.optim": ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "clip_grad_norm_",
+                        "clip_grad_norm", "OptimizerError"],
     "micrograd.data": ["circles", "moons", "spirals", "digits", "load_mnist", "read_idx",
                        "split", "Split", "batches", "check_xy", "DataError"],
     "micrograd.train": ["fit", "evaluate", "History", "DivergenceError"],
