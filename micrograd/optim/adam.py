@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor, no_grad
+from ..engine import Tensor
 from ..errors import OptimizerError
 from .optimizer import Optimizer, check_flag, check_in_unit, check_positive
 
@@ -55,8 +55,7 @@ class Adam(Optimizer):
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
         if weight_decay and group["decoupled_weight_decay"]:
-            with no_grad():
-                p.mul_(1 - lr * weight_decay)  # AdamW: shrink p, outside the moments
+            p.mul_(1 - lr * weight_decay)  # AdamW: shrink p, outside the moments
         elif weight_decay:
             g = g + weight_decay * p.data  # L2 penalty ½λ‖p‖² adds λp to the gradient
         m += (1 - b1) * (g - m)  # = β₁m + (1-β₁)g, written as PyTorch's lerp computes it
@@ -66,8 +65,7 @@ class Adam(Optimizer):
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         step_size = lr / (1 - b1 ** t)  # η / (1-β₁ᵗ): m̂'s correction folded into the step
         denom = np.sqrt(v) / (1 - b2 ** t) ** 0.5 + group["eps"]  # √v̂ + ε
-        with no_grad():
-            p.sub_(step_size * (m / denom))
+        p.sub_(step_size * (m / denom))
 
 
 class AdamW(Adam):

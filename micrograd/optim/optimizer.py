@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor, enable_grad
+from ..engine import Tensor, enable_grad, no_grad
 from ..errors import OptimizerError, StateDictError
 
 # Options of torch.optim's param groups that choose an implementation (vectorized, fused,
@@ -104,6 +104,7 @@ class Optimizer:
         self.defaults = dict(defaults)  # the option names, which _checked needs
         self.defaults = self._checked(defaults, where, fresh=True)
         self.param_groups: list[dict[str, Any]] = []
+        self._last_checked: dict[int, dict[str, Any]] = {}  # each group's options, as last checked
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.steps = 0  # how many times step() has run (not part of the state dict)
         if isinstance(params, Tensor):
@@ -219,8 +220,10 @@ class Optimizer:
                 loss = closure()
         where = f"{type(self).__name__}.step"
         for k, group in enumerate(self.param_groups):  # a scheduler or a user may have set them
-            self._checked({o: v for o, v in group.items() if o != "params"},
-                          f"{where} (param group {k})", fresh=False)
+            options = {o: v for o, v in group.items() if o != "params"}
+            if options != self._last_checked.get(k):  # unchanged since the last step: checked
+                self._checked(options, f"{where} (param group {k})", fresh=False)
+                self._last_checked[k] = options
         todo = [(p, g, group) for group in self.param_groups for p in group["params"]
                 if (g := p.grad) is not None]
         for p, g, _ in todo:
@@ -229,14 +232,16 @@ class Optimizer:
                                      f"shape {p.shape} but its .grad has shape {np.shape(g)}; "
                                      "set .grad to an array of the parameter's shape")
         self.steps += 1
-        for p, g, group in todo:
-            self.update(p, -g if group["maximize"] else g, self.state[p], group)
+        with no_grad():  # an update is not an op to differentiate; p.sub_ etc. are counted
+            for p, g, group in todo:
+                self.update(p, -g if group["maximize"] else g, self.state[p], group)
         return loss
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any],
                group: dict[str, Any]) -> None:
         """Change p in place by this optimizer's rule, given its gradient g (negated when
-        maximizing), `state`, p's own dict kept from step to step, and its group's options."""
+        maximizing), `state`, p's own dict kept from step to step, and its group's options.
+        step() calls it under no_grad(), so p.sub_ and the like write in place, counted."""
         raise NotImplementedError
 
     # -- state dicts ----------------------------------------------------------------------

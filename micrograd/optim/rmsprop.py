@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor, no_grad
+from ..engine import Tensor
 from .optimizer import Optimizer, check_flag, check_in_unit, check_positive
 
 
@@ -65,5 +65,4 @@ class RMSprop(Optimizer):
             g_step = buf
         else:
             g_step = g / avg
-        with no_grad():
-            p.sub_(lr * g_step)
+        p.sub_(lr * g_step)

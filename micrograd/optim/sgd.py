@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor, no_grad
+from ..engine import Tensor
 from ..errors import OptimizerError
 from .optimizer import Optimizer, check_flag, check_in_unit
 
@@ -52,5 +52,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
-        with no_grad():
-            p.sub_(lr * g)
+        p.sub_(lr * g)
