@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import write_atomically
 from ..lab.families import FAMILIES, Family
 
 __all__ = ["UsageError", "CommandError", "Parser", "whole", "parse_depths", "parse_sizes",
@@ -190,18 +191,7 @@ def check_output_folder(path: Path, option: str) -> None:
 def write_file(path: Path, text: str) -> Path:
     """Write `text` to `path` in one step (a temporary file renamed over it), so that a
     failure leaves no half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_atomically(path, lambda f: f.write(text.encode("utf-8")))
 
 
 # --------------------------------------------------------------------------- shared options

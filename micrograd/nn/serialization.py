@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -30,6 +29,7 @@ import numpy as np
 
 from ..engine import Tensor
 from ..errors import CheckpointNotFoundError, StateDictError
+from ..files import write_atomically
 
 if TYPE_CHECKING:  # for the annotations only: Module.save and .load import this file
     from .modules import Module
@@ -38,8 +38,6 @@ __all__ = ["save", "load", "CheckpointNotFoundError"]
 
 # Files from mkstemp are private (0600); a checkpoint gets the mode an ordinary open()
 # would give it. Reading the umask means setting it, so it is read once, at import.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 TREE = "__micrograd_tree__"  # the archive member that describes a nested object
 _SAVEZ_OWN = {"file", "allow_pickle", TREE}  # names np.savez (or we) would take as our own
@@ -54,24 +52,9 @@ def save(obj: Module | Any, path: str | os.PathLike) -> Path:
         raise StateDictError(f"save: {path} is a folder; give a file name such as "
                              f"{path / 'model.npz'}")
     arrays = _arrays_to_write(obj)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, allow_pickle=False, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(path.parent)  # makes the rename itself survive a power cut
-    return path
+    # A checkpoint must survive a crash mid-save: never half-written, durable once written.
+    return write_atomically(path, lambda f: np.savez(f, allow_pickle=False, **arrays),
+                            durable=True)
 
 
 def _arrays_to_write(obj: Any) -> dict[str, Any]:
@@ -132,17 +115,6 @@ def _encode(obj: Any, arrays: dict[str, Any], where: str) -> Any:
                          f"(never pickle){hint}")
 
 
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. Windows, where folders cannot be opened
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @overload

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import DrawError, GraphvizNotFoundError
+from ..files import write_atomically
 
 try:  # the Python package is optional: without it draw() returns a DotGraph
     import graphviz as _graphviz
@@ -64,11 +64,6 @@ def pipe(graph: Any, format: str = "svg") -> bytes:
     return done.stdout
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)  # the only way to read the umask is to set it
-    os.umask(mask)
-    return mask
-
 
 def render(graph: Any, path: str | os.PathLike, format: str | None = None) -> Path:
     """Write `graph` (from draw(), a Digraph, or DOT text) to `path`; the format is
@@ -82,20 +77,7 @@ def render(graph: Any, path: str | os.PathLike, format: str | None = None) -> Pa
     if not fmt:
         raise DrawError(f"render: {str(path)!r} has no extension; name it .svg, .png or .pdf")
     data = pipe(graph, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_atomically(path, lambda f: f.write(data))
 
 
 def _mimebundle(source: str) -> dict:
