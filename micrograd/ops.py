@@ -985,6 +985,38 @@ class SoftmaxCrossEntropy(Function):
 
 
 
+# PyTorch's EPSILON = 1e-12, a float32 constant (so 9.99999996e-13 when read as a double).
+_BCE_EPS = float(np.float32(1e-12))
+
+
+class BinaryCrossEntropy(Function):
+    """l = -(y log p + (1 - y) log(1 - p)), each log clamped to >= -100;
+    ∂l/∂p = (p - y) / max(p(1 - p), 10⁻¹²), ∂l/∂y = log(1 - p) - log p (clamped likewise)
+
+    One op with PyTorch's partial rather than a chain of logs, because at p = 0 or 1 (a
+    saturated sigmoid, common in float32) the chain's clamps give a gradient of 0 for a
+    maximally wrong prediction, where PyTorch's gives a large one that corrects it.
+    """
+    name = "binary_cross_entropy"
+
+    def forward(self, p, y):
+        with np.errstate(divide="ignore"):  # log 0 = -inf, clamped to -100 just below
+            self.log_p = np.maximum(np.log(p), -100)
+            self.log_q = np.maximum(np.log1p(-p), -100)
+        self.p, self.y = p, y
+        return -(y * self.log_p + (1 - y) * self.log_q)
+
+    def partial(self, i):
+        if i == 0:
+            p = self.p
+            return (p - self.y) / np.maximum(p * (1 - p), _BCE_EPS)
+        # The derivative of the clamped loss, finite everywhere; PyTorch's unclamped
+        # log(1 - p) - log p is ±inf at p = 0 or 1 (the two differ only for p within
+        # e⁻¹⁰⁰ of 0 or 1).
+        return self.log_q - self.log_p
+
+
+
 # ----------------------------------------------------------------- functional forms
 
 

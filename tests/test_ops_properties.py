@@ -378,6 +378,16 @@ def _cross_entropy_ref(z, targets, reduction):
     return {"mean": per_row.mean(), "sum": per_row.sum(), "none": per_row}[reduction]
 
 
+def k_same_shape(draw, spec):
+    """Inputs of one shape (a loss against its targets: no broadcasting)."""
+    shape = draw(ANY_SHAPE)
+    return [shape] * spec.arity, {}
+
+
+def _bce_ref(p, y):
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
+
+
 def _getitem_fn(x, index, as_tensor):
     return x[Tensor(index) if as_tensor else index]
 
@@ -558,6 +568,8 @@ SPECS: list[OpSpec] = [
     OpSpec("linear", 3, F.linear, _linear_ref, WIDE, k_linear, ops.FusedLinear),
     OpSpec("cross_entropy", 1, _cross_entropy_fn, _cross_entropy_ref, WIDE, k_cross_entropy,
            ops.SoftmaxCrossEntropy),
+    OpSpec("binary_cross_entropy", 2, lambda p, y: ops.BinaryCrossEntropy.apply(p, y), _bce_ref,
+           per_input((0.05, 0.95), (0.0, 1.0)), k_same_shape, ops.BinaryCrossEntropy),
     # PyTorch's spellings: new ops, and methods built on the ops above
     OpSpec("exp2", 1, lambda x: x.exp2(), np.exp2, WIDE, k_unary, ops.Exp2),
     OpSpec("expm1", 1, mg.expm1, np.expm1, WIDE, k_unary, ops.Expm1),
