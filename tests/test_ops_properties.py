@@ -665,6 +665,23 @@ def test_every_function_is_in_the_table():
     assert len(IDS) == len(set(IDS))
 
 
+def test_every_function_of_the_package_lives_in_ops():
+    """An op defined elsewhere in micrograd (as the fused ones once were, in nn/functional.py)
+    would escape the table above; every Function subclass of the package is in ops.py."""
+    import pkgutil
+    import importlib
+    for m in pkgutil.walk_packages(mg.__path__, "micrograd."):
+        if not m.name.endswith("__main__"):  # running it would start the command line
+            importlib.import_module(m.name)
+    stack, elsewhere = list(Function.__subclasses__()), []
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("micrograd.") and cls.__module__ != ops.__name__:
+            elsewhere.append(f"{cls.__module__}.{cls.__name__}")
+    assert not elsewhere, f"Functions outside micrograd/ops.py: {elsewhere}"
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 @given(data=st.data())
 def test_forward_matches_numpy(spec, data):
