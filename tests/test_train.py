@@ -158,3 +158,14 @@ def test_tracing_a_nan_leaves_the_existing_gradients_as_they_were():
     assert _first_nonfinite_op(model, F.cross_entropy, X, y) is None  # all finite here
     for p, g in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.grad, g)
+
+
+def test_a_float32_model_trains_on_float32_data_in_float32(circles):
+    """fit must not turn float32 data into float64: a float32 model refuses float64 input."""
+    model = nn.MLP([2, 10, 2], dtype=np.float32, seed=0)
+    X, y = circles.train
+    history = fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                  (X.astype(np.float32), y), epochs=2, verbose=False)
+    assert len(history.train_loss) == 2
+    assert all(p.dtype == np.float32 for p in model.parameters())
+    assert evaluate(model, F.cross_entropy, X.astype(np.float32), y)[0] > 0

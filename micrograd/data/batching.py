@@ -22,7 +22,14 @@ def check_xy(X: Any, y: Any, where: str = "data") -> Arrays:
         raise DataError(f"{where}: X has {len(X)} rows but y has {len(y)} labels; they must match")
     if X.dtype.kind not in "fiub":
         raise DataError(f"{where}: X must be numeric, got dtype {X.dtype}")
-    return X.astype(np.float64, copy=False), y
+    return as_float(X), y
+
+
+def as_float(X: Any) -> np.ndarray:
+    """X as a float array: float32 stays float32 (a float32 model takes it), other numbers
+    become float64."""
+    X = np.asarray(X)
+    return X if X.dtype.kind == "f" else X.astype(np.float64)
 
 
 def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Arrays:

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..creation import as_generator
-from ..data.batching import batches
+from ..data.batching import as_float, batches
 from ..engine import Tensor, no_grad
 from ..errors import DataError, MicrogradError
 from ..nn.functional import cross_entropy
@@ -42,7 +42,7 @@ def _evaluate(model: Module, loss_fn: LossFn, X: Any, y: Any,
     was_training = model.training
     model.eval()
     try:
-        out = model(Tensor(np.asarray(X, dtype=np.float64)))
+        out = model(Tensor(as_float(X)))
         return float(loss_fn(out, y).item()), None if metric is None else metric(out, y)
     finally:
         model.train(was_training)
