@@ -32,9 +32,11 @@ from .engine import (
                      detect_anomaly,
                      enable_grad,
                      from_numpy,
+                     get_default_dtype,
                      is_grad_enabled,
                      no_grad,
                      observe,
+                     set_default_dtype,
 )
 from .errors import (
                      AnomalyError,
@@ -89,7 +91,7 @@ float, double, long = _np.float32, _np.float64, _np.int64  # torch.float, torch.
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
-    "observe", "from_numpy",
+    "observe", "from_numpy", "set_default_dtype", "get_default_dtype",
     "MicrogradError", "ShapeError", "DTypeError", "ArgumentError", "GraphReleasedError",
     "AnomalyError", "InplaceError",
     "tensor", "zeros", "ones", "empty", "full", "eye", "linspace", "arange", "randn", "rand",

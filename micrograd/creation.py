@@ -1,6 +1,7 @@
 """Ways to make tensors: from data, filled with a constant, random, or a range.
 
-Every factory takes dtype= (float64 by default, the engine's float; PyTorch's is float32),
+Every factory takes dtype= (float64 by default, the engine's float; PyTorch's is float32;
+set_default_dtype changes it),
 requires_grad=, name= and device= (only "cpu": the values are numpy arrays). Sizes are
 given as numbers or as one tuple: zeros(2, 3) and zeros((2, 3)) are the same.
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import engine as _engine
 from .engine import _UNSET, Tensor, _check_device, _either, _shape_args
 from .errors import ArgumentError, DTypeError
 
@@ -62,8 +64,9 @@ def _make(array: np.ndarray, requires_grad: bool, name: str | None, device: Any,
 
 
 def _default(dtype: Any) -> Any:
-    """float64, the engine's float, when no dtype is given."""
-    return np.float64 if dtype is None else dtype
+    """The default float (float64 unless set_default_dtype says otherwise) when no dtype
+    is given."""
+    return _engine._default_float if dtype is None else dtype
 
 
 def _float_dtype(op: str, dtype: Any) -> np.dtype:
@@ -116,7 +119,8 @@ def full(*args: Any, fill_value: Any = _UNSET, size: Any = _UNSET, dtype: Any = 
          requires_grad: bool = False, name: str | None = None, device: Any = None) -> Tensor:
     """A tensor with every entry `fill_value`: full((2, 3), 1.5) as PyTorch and numpy
     write it, or full(2, 3, fill_value=1.5). The dtype follows the value (a float gives
-    float64, an int int64, a bool bool, as in numpy and PyTorch) unless dtype= is given."""
+    the default float, float64 unless set_default_dtype changed it, an int int64, a bool
+    bool, as in PyTorch) unless dtype= is given."""
     if fill_value is _UNSET:
         if size is not _UNSET:
             args = (size, *args)
@@ -130,6 +134,10 @@ def full(*args: Any, fill_value: Any = _UNSET, size: Any = _UNSET, dtype: Any = 
         shape = _shape((size,)) if size is not _UNSET else _shape(args)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if dtype is None and isinstance(fill_value, (float, complex)):
+        # a Python float gives the default float, as in PyTorch (numpy would say float64)
+        return _make(_engine._default_for(np.full(shape, fill_value)), requires_grad, name,
+                     device, "full")
     return _make(np.full(shape, fill_value, dtype=dtype), requires_grad, name, device, "full")
 
 
@@ -155,8 +163,10 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     """Evenly spaced values in [start, stop), as numpy.arange."""
     if stop is None:  # arange(n) counts from 0 up to n, as numpy's and PyTorch's do
         start, stop = 0, start
-    return _make(np.arange(start, stop, step, dtype=dtype), requires_grad, name, device,
-                 "arange")
+    values = np.arange(start, stop, step, dtype=dtype)
+    if dtype is None:  # float arguments give the default float, as in PyTorch
+        values = _engine._default_for(values)
+    return _make(values, requires_grad, name, device, "arange")
 
 
 # --------------------------------------------------------------------------- *_like

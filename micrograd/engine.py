@@ -29,6 +29,7 @@ from .errors import (
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "from_numpy",
+    "set_default_dtype", "get_default_dtype",
     "detect_anomaly", "observe", "MicrogradError", "ShapeError", "DTypeError",
     "GraphReleasedError", "AnomalyError", "InplaceError",
 ]
@@ -398,14 +399,64 @@ def _shape_args(args: tuple) -> tuple:
     return args
 
 
+# --------------------------------------------------------------------------- default dtype
+
+# The float that Python numbers and lists, the float factories, nn parameters and
+# integer-to-float promotions get. float64 here (PyTorch's is float32): learners check
+# gradients against finite differences. Process-wide, as torch.set_default_dtype is.
+_F64 = np.dtype(np.float64)
+_default_float: np.dtype = _F64
+_default_complex: np.dtype = np.dtype(np.complex128)
+
+
+def set_default_dtype(d: Any) -> None:
+    """Make `d` (micrograd.float32 or float64) the default float dtype, as
+    torch.set_default_dtype: process-wide, for every later tensor made from Python
+    numbers, the float factories, nn parameters and int-to-float promotions. numpy
+    arrays keep their own dtype."""
+    global _default_float, _default_complex
+    name = str(d).removeprefix("torch.") if str(d).startswith("torch.") else d
+    try:
+        dt: np.dtype | None = np.dtype(name)
+    except (TypeError, ValueError):
+        dt = None
+    if dt is None or dt not in (np.dtype(np.float32), _F64):
+        raise DTypeError(f"set_default_dtype: the default dtype must be micrograd.float32 or "
+                         f"micrograd.float64, got {dt if dt is not None else repr(d)} (PyTorch "
+                         "also allows float16 and bfloat16; micrograd does not)")
+    _default_float = _F64 if dt == _F64 else np.dtype(np.float32)
+    _default_complex = np.dtype(np.complex128 if dt == _F64 else np.complex64)
+
+
+def get_default_dtype() -> Any:
+    """The default float dtype (micrograd.float64 unless set_default_dtype changed it),
+    as numpy's scalar type, so that get_default_dtype() == micrograd.float32 works."""
+    return _default_float.type
+
+
+def _default_for(arr: np.ndarray) -> np.ndarray:
+    """arr made from Python data: its float64 (complex128), numpy's pick for Python
+    floats, as the default dtype (complex64 goes with float32, as in PyTorch)."""
+    if _default_float is _F64:
+        return arr
+    if arr.dtype == _F64:
+        return arr.astype(_default_float)
+    if arr.dtype == np.complex128:
+        return arr.astype(_default_complex)
+    return arr
+
+
 # --------------------------------------------------------------------------- Tensor
 
 def _as_array(data: Any, dtype: Any, copy: bool = True) -> np.ndarray:
     """The tensor's own copy of `data` (a view of it with copy=False), checked to be numbers."""
+    from_python = False
     if isinstance(data, Tensor):
         data = data._data
     elif type(data).__module__.startswith("torch") and hasattr(data, "detach"):
         data = data.detach().cpu().numpy()  # a torch tensor, as torch.tensor(t) takes it
+    else:
+        from_python = dtype is None and not isinstance(data, (np.ndarray, np.generic))
     try:
         arr = np.array(data, dtype=dtype, copy=copy or None)
     except (ValueError, TypeError) as e:
@@ -416,6 +467,8 @@ def _as_array(data: Any, dtype: Any, copy: bool = True) -> np.ndarray:
                          f"with dtype={dtype!r}: {e}") from None
     if arr.dtype.kind not in "fcbiu":
         raise DTypeError(f"Tensor: cannot hold data of dtype {arr.dtype} (numbers only)")
+    if from_python:
+        arr = _default_for(arr)
     return arr
 
 
@@ -430,7 +483,8 @@ class Tensor:
 
     Tensor(data, requires_grad=False, dtype=None, name=None) copies `data`, as
     torch.tensor does (`from_numpy` shares instead). Python numbers and lists become
-    float64 unless they are integers or booleans; numpy arrays keep their dtype.
+    float64 (the default dtype, see set_default_dtype) unless they are integers or
+    booleans; numpy arrays keep their dtype.
     Only floating tensors may require gradients.
     """
 
@@ -738,7 +792,7 @@ class Tensor:
         body = np.array2string(self._data, separator=", ", precision=4, threshold=20,
                                prefix="Tensor(")
         extra = ""
-        if self._data.dtype != np.float64:
+        if self._data.dtype != _default_float:
             extra += f", dtype={self._data.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name}>"

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import engine as _engine
 from .autograd import unbroadcast
 from .engine import (
     _UNSET,
@@ -37,12 +38,13 @@ from .errors import DTypeError, MicrogradError, ShapeError
 
 
 def _as_float(x: np.ndarray) -> np.ndarray:
-    """x itself if floating or complex, else x as float64 (the engine's default float).
+    """x itself if floating or complex, else x as the default float (float64 unless
+    set_default_dtype changed it).
 
     Integer inputs to exp/log/softmax-like ops are promoted as in PyTorch. numpy would
     pick float16 for 8-bit ints (exp of uint8 12 overflows there) and wrap unsigned ints
     around before it converts (-|x| of a uint8 is 256 - x)."""
-    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+    return x if x.dtype.kind in "fc" else x.astype(_engine._default_float)
 
 
 def _refuse_complex(name: str, *arrays: np.ndarray) -> None:
@@ -128,7 +130,10 @@ class Div(Function):
 
     def forward(self, x, y):
         self.x, self.y = x, y
-        return x / y
+        z = x / y
+        if z.dtype == np.float64 and x.dtype.kind in "biu" and y.dtype.kind in "biu":
+            z = z.astype(_engine._default_float, copy=False)  # int / int: the default float
+        return z
 
     def partial(self, i):
         return 1.0 / self.y if i == 0 else -self.x / (self.y * self.y)
@@ -534,7 +539,10 @@ class Mean(Function):
         self.shape = x.shape
         self.kept_shape = tuple(1 if k in axes else n for k, n in enumerate(x.shape))
         self.n = int(np.prod([x.shape[a] for a in axes]))
-        return x.mean(axis=None if axis is None else axes, keepdims=keepdims)
+        z = x.mean(axis=None if axis is None else axes, keepdims=keepdims)
+        if x.dtype.kind in "biu":  # averaged in float64, given as the default float
+            z = np.asarray(z).astype(_engine._default_float, copy=False)
+        return z
 
     def backward(self, g, i):
         return _spread(g / self.n, self.kept_shape, self.shape)
@@ -652,7 +660,7 @@ def shifted_exp(x: np.ndarray, axis: Any, finite_max: bool = False) -> tuple[np.
     largest exponent is e⁰ = 1, so nothing overflows. With finite_max, a row whose max
     is not finite (all -inf, say) is left unshifted, so that log-sum-exp gives -inf
     there instead of nan (softmax has no value there either way).
-    Integer input is computed in float64: x - m would wrap around for unsigned ints.
+    Integer input is computed in the default float: x - m would wrap around for unsigned ints.
     For complex x, m is the max of the real parts: a real shift keeps log-sum-exp on
     the principal branch of the log, as log(Σ eˣ) and PyTorch have it.
     """
@@ -676,7 +684,7 @@ class LogSumExp(Function):
     def forward(self, x, axis=None, keepdims=False):
         axes = _norm_axes(axis, x.ndim, self.name)
         self.axes, self.keepdims = axes, keepdims
-        # Integer input is promoted to float64 (in shifted_exp), as PyTorch promotes it.
+        # Integer input is promoted to the default float (in shifted_exp), as in PyTorch.
         m, _, e, s = shifted_exp(x, axes, finite_max=True)
         self.softmax = e / s
         z = np.log(s) + m

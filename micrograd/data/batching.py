@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import engine as _engine
 from ..creation import as_generator
 from ..errors import DataError
 
@@ -26,10 +27,14 @@ def check_xy(X: Any, y: Any, where: str = "data") -> Arrays:
 
 
 def as_float(X: Any) -> np.ndarray:
-    """X as a float array: float32 stays float32 (a float32 model takes it), other numbers
-    become float64."""
+    """X as a float array: a float array keeps its dtype (a float32 model takes float32),
+    Python floats and other numbers become the default float (float64 unless
+    set_default_dtype changed it)."""
+    from_python = not isinstance(X, (np.ndarray, np.generic))
     X = np.asarray(X)
-    return X if X.dtype.kind == "f" else X.astype(np.float64)
+    if X.dtype.kind == "f":
+        return _engine._default_for(X) if from_python else X
+    return X.astype(_engine._default_float)
 
 
 def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> Arrays:

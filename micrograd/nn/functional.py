@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import engine as _engine
 from ..creation import as_generator
 from ..engine import Tensor
 from ..errors import ArgumentError, DataError, ShapeError
@@ -54,16 +55,19 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _t(x: Any) -> Tensor:
-    """x itself if a Tensor, else a Tensor of it that keeps a floating dtype (float32 stays
-    float32) and makes anything else float64."""
+    """x itself if a Tensor, else a Tensor of it: a floating array keeps its dtype (float32
+    stays float32), Python floats and anything else get the default float (float64 unless
+    set_default_dtype changed it)."""
     if isinstance(x, Tensor):
         return x
     a = np.asarray(x)
-    return Tensor(a if a.dtype.kind == "f" else a.astype(np.float64))
+    if a.dtype.kind == "f":
+        return Tensor(a if isinstance(x, (np.ndarray, np.generic)) else _engine._default_for(a))
+    return Tensor(a.astype(_engine._default_float))
 
 
 def _float_dtype_of(x: Tensor) -> np.dtype:
-    return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    return x.dtype if x.dtype.kind == "f" else _engine._default_float
 
 
 # ----------------------------------------------------------------- labels and targets

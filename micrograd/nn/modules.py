@@ -19,6 +19,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from .. import engine as _engine
 from ..creation import as_generator
 from ..engine import Tensor, no_grad
 from ..errors import ArgumentError, DTypeError, ModuleError, ShapeError, StateDictError
@@ -39,13 +40,16 @@ def _size(value: Any, what: str, where: str) -> int:
     return int(value)
 
 
-def _as_tensor(x: Any, dtype: Any = np.float64) -> Tensor:
-    """x itself if a Tensor; else a Tensor of it that keeps a floating dtype (float32 data
-    stays float32) and gives anything else (lists, ints) `dtype`."""
+def _as_tensor(x: Any, dtype: Any = None) -> Tensor:
+    """x itself if a Tensor; else a Tensor of it: a floating array keeps its dtype (float32
+    data stays float32), Python floats get the default float (see set_default_dtype) and
+    anything else (ints) gets `dtype`, the default float if None."""
     if isinstance(x, Tensor):
         return x
     a = np.asarray(x)
-    return Tensor(a if a.dtype.kind == "f" else a.astype(dtype))
+    if a.dtype.kind == "f":
+        return Tensor(a if isinstance(x, (np.ndarray, np.generic)) else _engine._default_for(a))
+    return Tensor(a.astype(_engine._default_float if dtype is None else dtype))
 
 
 def _float_dtype(dtype: Any, where: str) -> np.dtype:
@@ -431,19 +435,19 @@ def _checked_value(name: str, raw: Any, t: Tensor) -> tuple[np.ndarray | None, s
 class Linear(Module):
     """y = x Wᵀ + b, W of shape (out, in); W and b start as U(-1/√in, 1/√in), as in PyTorch.
 
-    The input must have the layer's dtype (float64 unless dtype= says otherwise): a float32
-    input to a float64 layer is refused, as PyTorch refuses it, rather than computed in
-    float64 behind the caller's back. Arrays and lists that are not floating become the
-    layer's dtype.
+    The input must have the layer's dtype (dtype=, else the default float: float64 unless
+    set_default_dtype changed it): a float32 input to a float64 layer is refused, as
+    PyTorch refuses it, rather than computed in float64 behind the caller's back. Arrays
+    and lists that are not floating become the layer's dtype.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  seed: int | None = None, generator: np.random.Generator | None = None,
-                 dtype: Any = np.float64, device: Any = None):
+                 dtype: Any = None, device: Any = None):
         in_features = _size(in_features, "in_features", "Linear")
         out_features = _size(out_features, "out_features", "Linear")
         _check_device(device, "Linear")
-        dt = _float_dtype(np.float64 if dtype is None else dtype, "Linear")
+        dt = _float_dtype(_engine._default_float if dtype is None else dtype, "Linear")
         self.in_features, self.out_features = in_features, out_features
         # Drawn here rather than by reset_parameters(), so that a new layer's tensors start
         # at version 0 (W first, then b: the draws of earlier versions, seed for seed).
@@ -658,7 +662,7 @@ class MLP(Module):
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int | None = None,
-                 generator: np.random.Generator | None = None, dtype: Any = np.float64):
+                 generator: np.random.Generator | None = None, dtype: Any = None):
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
             raise ShapeError("MLP: sizes must be a list of layer widths such as [2, 10, 2], "
                              f"got {sizes!r}")
@@ -668,7 +672,7 @@ class MLP(Module):
         if activation not in _ACTIVATIONS:
             raise ArgumentError(f"MLP: unknown activation {activation!r}; choose one of "
                                 f"{sorted(_ACTIVATIONS)}")
-        dt = _float_dtype(np.float64 if dtype is None else dtype, "MLP")
+        dt = _float_dtype(_engine._default_float if dtype is None else dtype, "MLP")
         rng = as_generator(seed, generator)
         layers: list[Module] = []
         for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..engine import Tensor
 
 __all__ = ["Parameter"]
@@ -20,8 +18,8 @@ class Parameter(Tensor):
 
     Parameter(t) shares t's storage and version counter, as torch.nn.Parameter(t) does:
     a change made through one is seen (and counted) by the other. Any other data (an array,
-    a list) is copied. Parameter() is an empty float64 parameter. Ops on a Parameter give
-    plain Tensors.
+    a list) is copied. Parameter() is an empty parameter of the default float. Ops on a
+    Parameter give plain Tensors.
     """
 
     __slots__ = ()
@@ -38,7 +36,7 @@ class Parameter(Tensor):
             if requires_grad:
                 self.requires_grad = True  # refuses integer tensors, naming the dtype
         else:
-            super().__init__(np.empty(0) if data is None else data, requires_grad=requires_grad)
+            super().__init__([] if data is None else data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
