@@ -224,7 +224,7 @@ def test_the_graph_sees_the_imports_it_must_see(graph):
     inside a function, and the engine core's own cycle."""
     assert "micrograd.engine" in graph["micrograd.creation"]
     assert {"micrograd.data", "micrograd.optim"} <= graph["micrograd.lab.demo"]
-    assert "micrograd.nn.serialization" in graph["micrograd.nn.modules"]  # inside Module.save
+    assert "micrograd.nn.serialization" in graph["micrograd.nn.module"]  # inside Module.save
     assert ENGINE_CORE in cycles(without_allowed(graph))
 
 
