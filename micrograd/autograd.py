@@ -88,23 +88,31 @@ def _store_grad(t: Tensor, g: np.ndarray, owned: bool) -> None:
 
 class ReleasedTensor(Tensor):
     """What the graph keeps of a large intermediate after backward() freed the graph:
-    its name, shape, dtype and the op that made it, not its values."""
+    its name, shape, dtype and the op that made it, not its values. Asking for its
+    values raises; an op computed on it gives nan (its storage is all-ones bits), never
+    a plausible number."""
 
     __slots__ = ()
 
-    @property  # type: ignore[misc]  # read-only here: a freed value cannot be set either
-    def data(self) -> np.ndarray:
+    def _freed(self, *args: Any, **kwargs: Any) -> Any:
         raise GraphReleasedError(
             f"this intermediate's values ({self.shape} {self.dtype}) were freed by "
             "backward(); pass retain_graph=True to keep them, or hold the tensor itself")
+
+    data = property(_freed)  # read-only: nothing to set either
+    numpy = tolist = item = detach = __array__ = __float__ = __int__ = _freed
+
+    def __repr__(self) -> str:
+        return f"ReleasedTensor(shape={self.shape}, dtype={self.dtype}, freed by backward())"
 
 
 # An intermediate smaller than this costs no more to keep than its stand-in would.
 _KEEP_BYTES = 1024
 
 
-# One element of any dtype, read-only: what every stand-in's zero-strided array views.
-_NO_VALUES = bytes(16)
+# One element of any dtype (up to 64 bytes), read-only, all bits set: nan in every float
+# dtype. What every stand-in's zero-strided array views.
+_NO_VALUES = b"\xff" * 64
 
 
 def _stand_in(t: Tensor) -> Tensor:
@@ -121,7 +129,7 @@ def _droppable(t: Tensor) -> bool:
     """An intermediate, or an input that needs no gradient (a batch of data), large enough
     to be worth a stand-in. Parameters stay themselves: their .grad is read after backward."""
     return (t._data.nbytes > _KEEP_BYTES and (t._ctx is not None or not t._rg)
-            and type(t) is Tensor)
+            and type(t) is Tensor and t._data.itemsize <= len(_NO_VALUES))
 
 
 def release(fns: Iterable[Function]) -> None:
@@ -164,7 +172,8 @@ def consumer_counts(root: Tensor, grad_only: bool = True) -> dict[Tensor, int]:
                     counts[p] += 1
                 else:
                     counts[p] = 1
-                    stack.append(p)
+                    if p._ctx is not None:
+                        stack.append(p)
     return counts
 
 

@@ -174,6 +174,10 @@ def _op_error(name: str, e: Exception, parents: Sequence[Tensor]) -> Exception:
     IndexError stays one (it ends `for row in t` loops)."""
     msg = f"{name}: {str(e).removeprefix(f'{name}: ')}"
     shapes = ", ".join(str(p._data.shape) for p in parents)
+    if isinstance(e, MicrogradError):  # one of ours (an ArgumentError, say): keep its type
+        return type(e)(f"{msg} (input shapes: {shapes})")
+    if isinstance(e, np.exceptions.AxisError):  # both a ValueError and an IndexError
+        return ShapeError(f"{msg} (input shapes: {shapes})")
     if isinstance(e, IndexError):
         return IndexError(f"{msg} (input shapes: {shapes})")
     if isinstance(e, ValueError):
@@ -194,6 +198,13 @@ def _view_counter(data: np.ndarray, parents: Sequence[Tensor]) -> list:
 
 def _describe(t: Tensor) -> str:
     return f"{t.name + ' ' if t.name else ''}of shape {t.shape}"
+
+
+def _graph_released(fn: Function) -> GraphReleasedError:
+    return GraphReleasedError(
+        f"{fn.name}: trying to backward through the graph a second time, but its saved "
+        "buffers were freed by the first backward(); pass retain_graph=True to the first "
+        "backward() if you need to call it again")
 
 
 def _raise_modified(fn: Function, what: str, then: int, now: int) -> None:
@@ -307,10 +318,7 @@ class Function:
         """Refuse to differentiate if the op's output or inputs were freed or changed in
         place since the forward: the saved values would give a wrong partial."""
         if self.released:
-            raise GraphReleasedError(
-                f"{self.name}: trying to backward through the graph a second time, but its "
-                "saved buffers were freed by the first backward(); pass retain_graph=True "
-                "to the first backward() if you need to call it again")
+            raise _graph_released(self)
         versions = self.versions
         if out._ver[0] != versions[-1]:
             _raise_modified(self, "its output", versions[-1], out._ver[0])
@@ -322,7 +330,12 @@ class Function:
     def call_backward(self, g: np.ndarray, i: int) -> np.ndarray:
         """g · ∂out/∂input_i through the observers (counting, anomaly checks)."""
         # Elementwise ops skip the backward() frame: this is the hot path.
-        pg = g * self.partial(i) if self.elementwise else self.backward(g, i)
+        try:
+            pg = g * self.partial(i) if self.elementwise else self.backward(g, i)
+        except AttributeError:
+            if self.released:  # another thread's backward freed the buffers meanwhile
+                raise _graph_released(self) from None
+            raise
         if _observing and _state.observers:
             for obs in _state.observers:
                 obs.on_partial(self, i, g, pg, "vjp")
@@ -650,9 +663,11 @@ class Tensor:
                 _check_cast(name, b.dtype, a.dtype)
                 a[kwargs["index"]] = b
             elif op is _ops.Clip:
-                np.clip(a, kwargs["lo"], kwargs["hi"], out=a)
+                np.clip(a, *_ops.clip_bounds(kwargs["lo"], kwargs["hi"]), out=a)
             else:
                 _UFUNCS[op](a, b, out=a, casting="same_kind")
+        except MicrogradError:
+            raise  # already ours (a bad clamp bound, a refused cast)
         except ValueError as e:
             if "read-only" in str(e):
                 raise InplaceError(f"{name}: this tensor's memory is read-only (a broadcast "

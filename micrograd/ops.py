@@ -32,7 +32,7 @@ from .engine import (
     is_grad_enabled,
     no_grad,
 )
-from .errors import DTypeError, MicrogradError, ShapeError
+from .errors import ArgumentError, DTypeError, MicrogradError, ShapeError
 
 # ----------------------------------------------------------------- dtype guards
 
@@ -401,9 +401,7 @@ class Clip(Function):
 
     def forward(self, x, lo=None, hi=None):
         _refuse_complex(self.name, x)
-        lo, hi = _bound(lo, "min"), _bound(hi, "max")
-        if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
-            raise ValueError(f"min {lo} is greater than max {hi}")
+        lo, hi = clip_bounds(lo, hi)
         self.inside = np.ones(x.shape, dtype=bool)
         if lo is not None:
             self.inside &= x >= lo
@@ -413,6 +411,14 @@ class Clip(Function):
 
     def partial(self, i):
         return self.inside
+
+
+def clip_bounds(lo: Any, hi: Any) -> tuple[Any, Any]:
+    """clip's bounds as numpy takes them (also for clamp_, which writes in place), checked."""
+    lo, hi = _bound(lo, "min"), _bound(hi, "max")
+    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
+        raise ArgumentError(f"clip: min {lo} is greater than max {hi}; swap them")
+    return lo, hi
 
 
 def _bound(b: Any, which: str) -> Any:

@@ -650,3 +650,26 @@ def test_gradcheck_refuses_float32():
     x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
     with pytest.raises(GradcheckError, match="float64"):
         mg.gradcheck(lambda x: x * 2, [x])
+
+
+def test_a_freed_intermediate_never_passes_for_values():
+    """After backward() a large intermediate is a shape-only stand-in: asking for its values
+    raises, and an op computed on it gives nan, never a plausible number (it used to be 0)."""
+    x = Tensor(np.ones((50, 50)), requires_grad=True)
+    loss = (x * 2).tanh().sum()
+    loss.backward()
+    stand_in = loss.grad_fn.parents[0].grad_fn.parents[0]  # what (x * 2) left behind
+    assert "freed by backward" in repr(stand_in)
+    for ask in (stand_in.numpy, stand_in.tolist, stand_in.detach, lambda: stand_in.data,
+                lambda: np.asarray(stand_in), lambda: float(stand_in)):
+        with pytest.raises(mg.GraphReleasedError, match="freed by backward"):
+            ask()
+    assert np.isnan((stand_in * 1).sum().item()) and np.isnan(float(stand_in[0, 0]))
+
+
+def test_an_axis_out_of_range_is_a_shape_error_for_every_op():
+    t = Tensor(np.ones(3))
+    for op in (lambda: mg.cat([t, t], dim=5), lambda: mg.stack([t, t], axis=5),
+               lambda: t.sum(axis=5), lambda: t.reshape(3, 1).transpose((0, 5))):
+        with pytest.raises(ShapeError, match="axis"):
+            op()

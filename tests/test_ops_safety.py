@@ -451,8 +451,14 @@ def test_clip_refuses_a_bound_that_requires_grad_and_crossed_array_bounds():
         mg.clip(x, leaf([0.0, 0.0]))
     with pytest.raises(MicrogradError, match=r"clip: the max bound requires grad"):
         x.clip(None, leaf([0.0, 0.0]))
-    with pytest.raises(ShapeError, match=r"clip: min .* is greater than max"):
+    with pytest.raises(mg.ArgumentError, match=r"clip: min .* is greater than max"):
         mg.clip(x, np.array([0.0, 3.0]), np.array([1.0, 2.0]))
+    y = mg.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(mg.ArgumentError, match=r"clip: min 2 is greater than max 1"):
+        y.clamp_(2, 1)  # the in-place form checks its bounds too (it used to clip silently)
+    assert y.tolist() == [1.0, 2.0, 3.0] and y._version == 0
+    y.clamp_(min=mg.tensor(1.5))  # a tensor bound, as clip takes it
+    assert y.tolist() == [1.5, 2.0, 3.0]
 
 
 # --------------------------------------------------------------------------- PyTorch, when installed
