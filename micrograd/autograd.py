@@ -86,6 +86,16 @@ def _store_grad(t: Tensor, g: np.ndarray, owned: bool) -> None:
         _accumulate(t, g, owned)
 
 
+def clear_grads(tensors: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Forget each tensor's .grad: set it to None, or (set_to_none=False) zero it in place,
+    as PyTorch's zero_grad does; what Module.zero_grad and Optimizer.zero_grad both call."""
+    for t in tensors:
+        if set_to_none:
+            t.grad = None
+        elif t.grad is not None:
+            t.grad[...] = 0
+
+
 class ReleasedTensor(Tensor):
     """What the graph keeps of a large intermediate after backward() freed the graph:
     its name, shape, dtype and the op that made it, not its values. Asking for its

@@ -26,7 +26,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
                 f.flush()
                 os.fsync(f.fileno())
         # mkstemp makes the file 0600: give it the target's mode, or the usual one.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -39,10 +39,13 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)  # the only way to read the umask is to set it
-    os.umask(mask)
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read the umask is to set it: once, at import,
+    os.umask(mask)          # not on every write, where another thread could see the 022
     return mask
+
+
+_UMASK = _read_umask()
 
 
 def _fsync_folder(folder: Path) -> None:

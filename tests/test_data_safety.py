@@ -107,3 +107,11 @@ def test_load_mnist_refuses_images_that_are_not_bytes(tmp_path):
     write(tmp_path, "train-labels-idx1-ubyte", idx(0x08, (1,), bytes([3])))
     with pytest.raises(DataError, match="load_mnist: expected uint8 images and integer labels .* got float32 and uint8"):
         data.load_mnist(tmp_path)
+
+
+def test_split_and_circles_refuse_what_is_not_a_number():
+    X, y = np.ones((10, 2)), np.zeros(10)
+    with pytest.raises(DataError, match="val and test are fractions"):
+        data.split(X, y, val="0.2")
+    with pytest.raises(DataError, match="circles: factor"):
+        data.circles(10, factor="a")

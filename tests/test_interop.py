@@ -406,3 +406,11 @@ def test_training_comes_back_from_pytorch():
     _micrograd_steps(start, mg.optim.Adam(start.parameters(), lr=0.02), X, y, 100)
     for k, v in start.state_dict().items():
         np.testing.assert_allclose(model.state_dict()[k], v, rtol=1e-10, atol=1e-10, err_msg=k)
+
+
+def test_a_sequential_with_named_children_keeps_its_names_both_ways():
+    from collections import OrderedDict
+    m = mg.nn.Sequential(OrderedDict(fc=mg.nn.Linear(2, 3), act=mg.nn.ReLU()))
+    t = to_torch(m)
+    assert list(t.state_dict()) == ["fc.weight", "fc.bias"]
+    assert list(from_torch(t).state_dict()) == ["fc.weight", "fc.bias"]

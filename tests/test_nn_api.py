@@ -616,3 +616,24 @@ def test_float32_models_compute_in_float32_and_mixed_dtypes_are_refused():
     # the same seed gives the same numbers in both dtypes
     np.testing.assert_allclose(model.layers[0].weight.data,
                                nn.MLP([2, 3, 2], seed=0).layers[0].weight.data, rtol=1e-7)
+
+
+def test_toolkit_inputs_that_are_not_what_they_should_be_are_named():
+    from micrograd.errors import ArgumentError, DataError
+    with pytest.raises(DataError, match="one row per example"):
+        mg.nn.functional.accuracy(np.ones(3), 1)
+    with pytest.raises(ArgumentError, match="start_dim must be an integer"):
+        mg.nn.Flatten("1")
+    with pytest.raises(DataError, match="labels must be >= 0, got -1"):
+        mg.nn.functional.one_hot(np.array([-1, 2]))
+
+
+def test_module_and_optimizer_zero_grad_agree():
+    """Both clear in place with set_to_none=False (PyTorch's zero_grad), through one helper."""
+    for clear in ("module", "optimizer"):
+        lin = mg.nn.Linear(2, 2, seed=0)
+        opt = mg.optim.SGD(lin.parameters(), lr=0.1)
+        (lin(mg.tensor([[1.0, 2.0]])) ** 2).sum().backward()
+        held = lin.weight.grad
+        (lin if clear == "module" else opt).zero_grad(set_to_none=False)
+        assert lin.weight.grad is held and not held.any()

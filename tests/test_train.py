@@ -169,3 +169,15 @@ def test_a_float32_model_trains_on_float32_data_in_float32(circles):
     assert len(history.train_loss) == 2
     assert all(p.dtype == np.float32 for p in model.parameters())
     assert evaluate(model, F.cross_entropy, X.astype(np.float32), y)[0] > 0
+
+
+def test_training_curves_of_a_regression_run_draw_the_loss_only(tmp_path):
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    from micrograd.viz.plots import training_curves
+    X = np.random.default_rng(0).standard_normal((50, 2))
+    model = nn.MLP([2, 4, 1], seed=0)
+    history = fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.05),
+                  (X, X.sum(axis=1, keepdims=True)), epochs=2, verbose=False)
+    assert history.metric is None
+    path = training_curves(history, tmp_path / "curves.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -51,6 +51,10 @@ class Split(NamedTuple):
 def split(X: Any, y: Any, val: float = 0.2, test: float = 0.2, seed: Any = 0) -> Split:
     """Shuffle, then cut into train / val / test with the given fractions (train gets the rest)."""
     X, y = check_xy(X, y, "split")
+    if not all(isinstance(f, (int, float, np.integer, np.floating)) and not isinstance(f, bool)
+               for f in (val, test)):
+        raise DataError(f"split: val and test are fractions (numbers), got val={val!r}, "
+                        f"test={test!r}")
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise DataError("split: val and test are fractions with val + test < 1, "
                         f"got val={val}, test={test}")

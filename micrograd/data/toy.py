@@ -37,7 +37,7 @@ def circles(n: int = 500, noise: float = 0.1, factor: float = 0.5, seed: Any = N
     """Two concentric circles (the lab's data): radius 1 is class 0, radius `factor` class 1."""
     n = _count(n, "n (the number of points, at least one per class)", "circles", least=2)
     noise = _noise(noise, "circles")
-    if not 0 < factor < 1:
+    if not _is_real(factor) or not 0 < factor < 1:
         raise DataError("circles: factor is the inner radius over the outer one, in (0, 1); "
                         f"got {factor}")
     rng = as_generator(seed)

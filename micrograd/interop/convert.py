@@ -144,7 +144,8 @@ def _build_torch(m: Any) -> torch.nn.Module:
             torch.nn.Linear, m.in_features, m.out_features, bias=m.bias is not None,
             dtype=torch_dtype(m.weight.dtype))
     if cls is mnn.Sequential:
-        return torch.nn.Sequential(*[_build_torch(c) for c in m])
+        # By name, so that a Sequential built from an OrderedDict keeps its keys (fc.weight).
+        return torch.nn.Sequential(OrderedDict((k, _build_torch(c)) for k, c in m.named_children()))
     if cls is _mg_class("ModuleList"):
         return torch.nn.ModuleList([_build_torch(c) for _, c in m.named_children()])
     if cls is _mg_class("ModuleDict"):
@@ -173,7 +174,7 @@ def _build_micrograd(tm: Any) -> Module:
         return mnn.Linear(tm.in_features, tm.out_features, bias=tm.bias is not None, seed=0,
                           dtype=dtype)
     if cls is torch.nn.Sequential:
-        return mnn.Sequential(*[_build_micrograd(c) for c in tm])
+        return mnn.Sequential(OrderedDict((k, _build_micrograd(c)) for k, c in tm.named_children()))
     for name, options in [("ModuleList", None), ("ModuleDict", None), *_SIMPLE.items()]:
         if cls is getattr(torch.nn, name):
             mg_cls = _mg_class(name)

@@ -84,6 +84,8 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
         if not flat.size:
             raise DataError("one_hot: cannot infer the number of classes from no labels; "
                             "pass num_classes")
+        if flat.dtype.kind in "iu" and flat.min() < 0:
+            raise DataError(f"one_hot: class labels must be >= 0, got {flat.min()}")
         num_classes = int(check_labels(flat, np.iinfo(np.int64).max, "one_hot").max()) + 1
     elif num_classes < 1:
         raise ArgumentError(f"one_hot: num_classes must be >= 1 (or -1 to infer it), "
@@ -434,6 +436,9 @@ def accuracy(logits: Any, targets: Any) -> float:
     """Fraction of rows whose largest logit is at the target class (labels or one-hot rows)."""
     z = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if t.ndim == 0 or z.ndim == 0:
+        raise DataError(f"accuracy: logits (shape {z.shape}) and targets (shape {t.shape}) need "
+                        "one row per example")
     if t.ndim == 2:
         t = t.argmax(axis=1)
     if len(t) != len(z):

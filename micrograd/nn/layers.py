@@ -91,6 +91,9 @@ class Flatten(Module):
     """Merges the axes start_dim..end_dim into one: (n, c, h, w) → (n, c·h·w) by default."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        for name, d in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+                raise ArgumentError(f"Flatten: {name} must be an integer axis, got {d!r}")
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Any) -> Tensor:

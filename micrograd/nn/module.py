@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine as _engine
+from ..autograd import clear_grads
 from ..engine import Tensor, no_grad
 from ..errors import ArgumentError, DTypeError, ModuleError, ShapeError, StateDictError
 from .parameter import Parameter
@@ -262,11 +263,7 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: .grad = None, or with set_to_none=False an
         array of zeros for each parameter that has a gradient (PyTorch's two behaviours)."""
-        for p in self.parameters(include_frozen=True):
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad = np.zeros_like(p.grad)  # a fresh array: nothing else may hold the old one
+        clear_grads(self.parameters(include_frozen=True), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every parameter, frozen ones included."""

@@ -36,9 +36,6 @@ if TYPE_CHECKING:  # for the annotations only: Module.save and .load import this
 
 __all__ = ["save", "load", "CheckpointNotFoundError"]
 
-# Files from mkstemp are private (0600); a checkpoint gets the mode an ordinary open()
-# would give it. Reading the umask means setting it, so it is read once, at import.
-
 TREE = "__micrograd_tree__"  # the archive member that describes a nested object
 _SAVEZ_OWN = {"file", "allow_pickle", TREE}  # names np.savez (or we) would take as our own
 
@@ -113,7 +110,6 @@ def _encode(obj: Any, arrays: dict[str, Any], where: str) -> Any:
     raise StateDictError(f"save: the object{where} is a {type(obj).__name__}; a checkpoint holds "
                          "dicts, lists, tuples, numbers, strings, None, arrays and Tensors "
                          f"(never pickle){hint}")
-
 
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import clear_grads
 from ..engine import Tensor, enable_grad, no_grad
 from ..errors import OptimizerError, StateDictError
 
@@ -204,11 +205,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's gradient: to None (the default, as in PyTorch), or with
         set_to_none=False to zeros in place."""
-        for p in self.params:
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad[...] = 0
+        clear_grads(self.params, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient (all gradients and options are

@@ -85,19 +85,28 @@ def decision_boundary(model: Module, X: np.ndarray, y: np.ndarray, path: str | P
 
 
 def training_curves(history: History, path: str | Path, title: str = "") -> Path:
-    """Loss (log scale) and accuracy per epoch, train and validation."""
+    """Loss (log scale) per epoch, train and validation, beside the metric fit measured
+    (accuracy in %, or the metric's own values; no second panel when it measured none)."""
     plt = pyplot()
     epochs = np.arange(1, history.epochs + 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    metric = history.metric
+    fig, axes = plt.subplots(1, 1 if metric is None else 2,
+                             figsize=(5.5 if metric is None else 10, 3.8), squeeze=False)
+    ax1 = axes[0][0]
     ax1.plot(epochs, history.train_loss, label="train")
-    ax2.plot(epochs, 100 * np.asarray(history.train_acc), label="train")
     if history.val_loss:
         ax1.plot(epochs, history.val_loss, label="validation")
-        ax2.plot(epochs, 100 * np.asarray(history.val_acc), label="validation")
     ax1.set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
-    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy",
-            ylim=(min(45, ax2.get_ylim()[0]), 101))
-    for ax in (ax1, ax2):
+    if metric is not None:
+        ax2 = axes[0][1]
+        scale = 100 if metric == "accuracy" else 1
+        ax2.plot(epochs, scale * np.asarray(history.train_metric), label="train")
+        if history.val_metric:
+            ax2.plot(epochs, scale * np.asarray(history.val_metric), label="validation")
+        if metric == "accuracy":
+            ax2.set(ylabel="accuracy (%)", ylim=(min(45, ax2.get_ylim()[0]), 101))
+        ax2.set(xlabel="epoch", title=metric)
+    for ax in axes[0]:
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
