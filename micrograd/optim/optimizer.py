@@ -108,8 +108,6 @@ class Optimizer:
         self._last_checked: dict[int, dict[str, Any]] = {}  # each group's options, as last checked
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.steps = 0  # how many times step() has run (not part of the state dict)
-        if isinstance(params, Tensor):
-            param_list(params, where)  # raises: a single tensor is not a parameter list
         items: list[Any] = [params] if isinstance(params, Mapping) else param_list(params, where)
         if not items:
             raise OptimizerError(f"{where}: optimizer got an empty parameter list; pass "
