@@ -151,20 +151,17 @@ def release(fns: Iterable[Function]) -> None:
         fn.__dict__.clear()
         fn.released = True
         parents = fn.parents
-        for p in parents:
+        new = None  # the parents with stand-ins, built from the first droppable one on
+        for k, p in enumerate(parents):
             if _droppable(p):
-                break
-        else:
-            continue
-        new = []
-        for p in parents:
-            if _droppable(p):
+                if new is None:
+                    new = list(parents)
                 s = stand_ins.get(p)
                 if s is None:
                     s = stand_ins[p] = _stand_in(p)
-                p = s
-            new.append(p)
-        fn.parents = tuple(new)
+                new[k] = s
+        if new is not None:
+            fn.parents = tuple(new)
 
 
 def consumer_counts(root: Tensor, grad_only: bool = True) -> dict[Tensor, int]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import engine as _engine
-from .engine import _UNSET, Tensor, _check_device, _either, _shape_args
+from .engine import _UNSET, Tensor, _check_device, _either, _shape_args, from_numpy
 from .errors import ArgumentError, DTypeError
 
 __all__ = ["tensor", "zeros", "ones", "empty", "full", "eye", "linspace", "arange",
@@ -60,7 +60,13 @@ def as_generator(seed: int | np.random.Generator | None = None,
 def _make(array: np.ndarray, requires_grad: bool, name: str | None, device: Any,
           op: str) -> Tensor:
     _check_device(op, device)
-    return Tensor(array, requires_grad=requires_grad, name=name)
+    # The factories' arrays are fresh: wrap them without Tensor()'s copy, unshared.
+    t = from_numpy(array)
+    t._ver[1] = False
+    t.name = name
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 def _default(dtype: Any) -> Any:
