@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ..errors import ArgumentError, ModuleError
+from ..errors import ModuleError
+from .module import _check_name
 from .modules import Module, _check_module, _Container
 
 __all__ = ["ModuleList", "ModuleDict"]
@@ -67,12 +68,7 @@ class ModuleDict(_Container):
             self.update(modules)
 
     def _key(self, key: Any) -> str:
-        if not isinstance(key, str):
-            raise ModuleError(f"ModuleDict: keys must be strings, got {type(key).__name__}")
-        if not key or "." in key:
-            raise ArgumentError(f"ModuleDict: a key must be a non-empty string without '.' "
-                                f"(dots separate the levels of qualified names), got {key!r}")
-        return key
+        return _check_name(key, "key", "ModuleDict")  # a key names a child, by the same rules
 
     def __getitem__(self, key: str) -> Module:
         try:

@@ -74,7 +74,7 @@ def _is_device(value: Any) -> bool:
         isinstance(value, str) and name in ("cpu", "cuda", "mps", "meta", "xpu"))
 
 
-def _check_name(module: Module, name: Any, what: str, where: str) -> str:
+def _check_name(name: Any, what: str, where: str) -> str:
     """name as a new attribute name for a child, buffer or parameter (PyTorch's rules)."""
     if not isinstance(name, str):
         raise ModuleError(f"{where}: the {what} name must be a string, got {type(name).__name__}")
@@ -126,7 +126,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module as attribute `name` (PyTorch's add_module)."""
         where = f"{type(self).__name__}.add_module"
-        _check_name(self, name, "module", where)
+        _check_name(name, "module", where)
         if module is not None and not isinstance(module, Module):
             raise ModuleError(f"{where}: {type(module).__name__} is not a Module subclass")
         old = self.__dict__.get(name)
@@ -144,7 +144,7 @@ class Module:
         """Add a Tensor that is state but not a parameter (running statistics, a fixed
         mask); a non-persistent buffer stays out of state_dict()."""
         where = f"{type(self).__name__}.register_buffer"
-        _check_name(self, name, "buffer", where)
+        _check_name(name, "buffer", where)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise ModuleError(f"{where}: cannot make a {type(tensor).__name__} the buffer "
                               f"{name!r}; a Tensor or None is required")
@@ -161,7 +161,7 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a Parameter (or an empty None slot) as attribute `name`."""
         where = f"{type(self).__name__}.register_parameter"
-        _check_name(self, name, "parameter", where)
+        _check_name(name, "parameter", where)
         if param is not None and not isinstance(param, Parameter):
             raise ModuleError(f"{where}: cannot make a {type(param).__name__} the parameter "
                               f"{name!r}; wrap it: nn.Parameter(tensor)")
