@@ -50,9 +50,9 @@ from .errors import (
                      MicrogradError,
                      ShapeError,
 )
-from .grad.counting import OpCounts, count_ops
-from .grad.gradcheck import gradcheck
-from .grad.modes import estimate_partials
+from .gradients.counting import OpCounts, count_ops
+from .gradients.gradcheck import gradcheck
+from .gradients.modes import estimate_partials
 from .nn.serialization import load, save  # micrograd.save(model.state_dict(), path), as torch.save
 from .ops import (
                      cat,

@@ -602,7 +602,7 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
 
         mode="backprop" (default) walks the graph once in reverse topological
-        order; other modes are in `micrograd.grad.modes`.
+        order; other modes are in `micrograd.gradients.modes`.
         """
         _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
 

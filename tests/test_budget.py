@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd as mg
-from micrograd.grad.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
+from micrograd.gradients.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
 from micrograd.lab.families import build_model
 
 # --------------------------------------------------------------------------- the oracle

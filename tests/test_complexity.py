@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import micrograd as mg
 from micrograd import engine
-from micrograd.grad.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
+from micrograd.gradients.modes import DEFAULT_MAX_PARTIALS, BudgetError, estimate_partials
 from micrograd.lab.closed_forms import closed_form
 from micrograd.lab.families import build_model
 

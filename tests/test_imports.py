@@ -45,7 +45,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "facade": {"core", "grad", "toolkit", "viz", "facade"},
 }
 _TOP_LEVEL = {"engine": "core", "ops": "core", "autograd": "core", "errors": "core",
-              "files": "core", "creation": "core", "_version": "core", "grad": "grad",
+              "files": "core", "creation": "core", "_version": "core", "gradients": "grad",
               "nn": "toolkit",
               "optim": "toolkit", "data": "toolkit", "train": "toolkit", "interop": "toolkit",
               "viz": "viz", "lab": "lab", "cli": "cli", "__main__": "cli"}

@@ -11,7 +11,7 @@ import pytest
 import micrograd as mg
 from micrograd import Tensor, nn
 from micrograd.data import DataError
-from micrograd.grad.gradcheck import gradcheck
+from micrograd.gradients.gradcheck import gradcheck
 from micrograd.nn import functional as F
 from micrograd.nn.serialization import CheckpointNotFoundError
 

@@ -12,7 +12,7 @@ differences are meaningful) and which shapes/parameters to draw. From the table:
                                           5-point stencil on the *numpy reference*, so the
                                           check does not lean on micrograd's forward), and
                                           has the input's shape and dtype; and
-                                          micrograd.grad.gradcheck agrees
+                                          micrograd.gradients.gradcheck agrees
   * test_jvp_adjoint_identity             <g, jvp(t)> == <vjp(g), t> for the recorded node
   * test_float32_end_to_end               float32 in, float32 out, float32 grads
 

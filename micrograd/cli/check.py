@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import GradcheckError
-from ..grad.gradcheck import gradcheck
+from ..gradients.gradcheck import gradcheck
 from ..lab import families
 from .options import CommandError, add_seed
 

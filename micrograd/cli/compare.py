@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..grad.modes import DEFAULT_MAX_PARTIALS
+from ..gradients.modes import DEFAULT_MAX_PARTIALS
 from ..lab import compare as experiment
 from ..lab import report
 from .options import (

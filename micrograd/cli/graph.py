@@ -5,7 +5,7 @@ import argparse
 import shutil
 
 from ..errors import BudgetError
-from ..grad.modes import DEFAULT_MAX_PARTIALS
+from ..gradients.modes import DEFAULT_MAX_PARTIALS
 from ..lab import families, graphs
 from .options import (
     CommandError,

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgumentError, BudgetError
-from ..grad.counting import count_ops
-from ..grad.modes import DEFAULT_MAX_PARTIALS
+from ..gradients.counting import count_ops
+from ..gradients.modes import DEFAULT_MAX_PARTIALS
 from .closed_forms import closed_form
 from .families import FAMILIES, Model, build_model
 

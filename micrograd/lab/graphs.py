@@ -12,8 +12,8 @@ from typing import Any
 
 from ..engine import Tensor
 from ..errors import ArgumentError, DrawError
-from ..grad.counting import OpCounts, count_ops
-from ..grad.modes import DEFAULT_MAX_PARTIALS
+from ..gradients.counting import OpCounts, count_ops
+from ..gradients.modes import DEFAULT_MAX_PARTIALS
 from ..viz import draw, render
 from .families import Model, build_model
 
