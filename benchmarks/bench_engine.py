@@ -80,7 +80,8 @@ def mlp_case(sizes: tuple[int, int, int], batch: int, number: int, repeat: int) 
     X = rng.standard_normal((batch, sizes[0]))
     y = rng.integers(0, sizes[2], size=batch)
     onehot = np.eye(sizes[2])[y]
-    model = nn.MLP(list(sizes), activation="tanh", seed=0)
+    # float64 on both sides, as the numpy step (the default float is float32, as PyTorch)
+    model = nn.MLP(list(sizes), activation="tanh", seed=0, dtype=np.float64)
     np_params = [(layer.weight.data.copy(), layer.bias.data.copy())
                  for layer in model.modules() if isinstance(layer, nn.Linear)]
     opt = optim.SGD(model.parameters(), lr=0.01)

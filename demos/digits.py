@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, installed or not
 
-from micrograd import Tensor, data, nn, no_grad, optim  # noqa: E402
+from micrograd import Tensor, data, float32, nn, no_grad, optim  # noqa: E402
 from micrograd.cli.options import demo_options  # noqa: E402
 from micrograd.nn.functional import cross_entropy  # noqa: E402
 from micrograd.train import evaluate, fit  # noqa: E402
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     Xte, yte = parts.test
     with no_grad():
-        pred = model(Tensor(Xte)).data.argmax(axis=1)
+        pred = model(Tensor(Xte, dtype=float32)).data.argmax(axis=1)  # the model's dtype
     wrong = np.flatnonzero(pred != yte)
     shown = np.concatenate([wrong[:10], np.flatnonzero(pred == yte)[:40 - min(len(wrong), 10)]])
     pictures = [

@@ -1,7 +1,7 @@
 """Ways to make tensors: from data, filled with a constant, random, or a range.
 
-Every factory takes dtype= (float64 by default, the engine's float; PyTorch's is float32;
-set_default_dtype changes it),
+Every factory takes dtype= (float32 by default, as in PyTorch; set_default_dtype changes
+it),
 requires_grad=, name= and device= (only "cpu": the values are numpy arrays). Sizes are
 given as numbers or as one tuple: zeros(2, 3) and zeros((2, 3)) are the same.
 
@@ -70,7 +70,7 @@ def _make(array: np.ndarray, requires_grad: bool, name: str | None, device: Any,
 
 
 def _default(dtype: Any) -> Any:
-    """The default float (float64 unless set_default_dtype says otherwise) when no dtype
+    """The default float (float32 unless set_default_dtype says otherwise) when no dtype
     is given."""
     return _engine._default_float if dtype is None else dtype
 
@@ -125,7 +125,7 @@ def full(*args: Any, fill_value: Any = _UNSET, size: Any = _UNSET, dtype: Any = 
          requires_grad: bool = False, name: str | None = None, device: Any = None) -> Tensor:
     """A tensor with every entry `fill_value`: full((2, 3), 1.5) as PyTorch and numpy
     write it, or full(2, 3, fill_value=1.5). The dtype follows the value (a float gives
-    the default float, float64 unless set_default_dtype changed it, an int int64, a bool
+    the default float, float32 unless set_default_dtype changed it, an int int64, a bool
     bool, as in PyTorch) unless dtype= is given."""
     if fill_value is _UNSET:
         if size is not _UNSET:

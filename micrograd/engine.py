@@ -415,11 +415,13 @@ def _shape_args(args: tuple) -> tuple:
 # --------------------------------------------------------------------------- default dtype
 
 # The float that Python numbers and lists, the float factories, nn parameters and
-# integer-to-float promotions get. float64 here (PyTorch's is float32): learners check
-# gradients against finite differences. Process-wide, as torch.set_default_dtype is.
+# integer-to-float promotions get: float32, as in PyTorch, so that a ported script computes
+# in the dtype it did there. numpy arrays keep their dtype (float64 from numpy stays
+# float64), and gradcheck and the lab ask float64 explicitly. Process-wide, as
+# torch.set_default_dtype is.
 _F64 = np.dtype(np.float64)
-_default_float: np.dtype = _F64
-_default_complex: np.dtype = np.dtype(np.complex128)
+_default_float: np.dtype = np.dtype(np.float32)
+_default_complex: np.dtype = np.dtype(np.complex64)
 
 
 def set_default_dtype(d: Any) -> None:
@@ -442,7 +444,7 @@ def set_default_dtype(d: Any) -> None:
 
 
 def get_default_dtype() -> Any:
-    """The default float dtype (micrograd.float64 unless set_default_dtype changed it),
+    """The default float dtype (micrograd.float32 unless set_default_dtype changed it),
     as numpy's scalar type, so that get_default_dtype() == micrograd.float32 works."""
     return _default_float.type
 
@@ -496,7 +498,7 @@ class Tensor:
 
     Tensor(data, requires_grad=False, dtype=None, name=None) copies `data`, as
     torch.tensor does (`from_numpy` shares instead). Python numbers and lists become
-    float64 (the default dtype, see set_default_dtype) unless they are integers or
+    float32 (the default dtype, as in PyTorch; see set_default_dtype) unless they are integers or
     booleans; numpy arrays keep their dtype.
     Only floating tensors may require gradients.
     """

@@ -38,7 +38,7 @@ from .errors import ArgumentError, DTypeError, MicrogradError, ShapeError
 
 
 def _as_float(x: np.ndarray) -> np.ndarray:
-    """x itself if floating or complex, else x as the default float (float64 unless
+    """x itself if floating or complex, else x as the default float (float32 unless
     set_default_dtype changed it).
 
     Integer inputs to exp/log/softmax-like ops are promoted as in PyTorch. numpy would

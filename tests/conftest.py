@@ -38,19 +38,22 @@ _ERR = dict(divide="warn", over="warn", invalid="warn", under="ignore")
 @pytest.fixture(autouse=True)
 def _numpy_state():
     """Every test starts from the same numpy print and error settings, and cannot leak
-    changes to them (or to the engine's observer list) into the next test."""
+    changes to them (or to the engine's observer list, or to the default float dtype a
+    test set with set_default_dtype) into the next test."""
     from micrograd import engine
 
     old_print = np.get_printoptions()
     old_err = np.seterr(**_ERR)
     np.set_printoptions(**_PRINT_OPTIONS)
     observers = engine._state.observers
+    default_float = engine.get_default_dtype()
     try:
         yield
     finally:
         np.set_printoptions(**old_print)
         np.seterr(**old_err)
         engine._state.observers = observers
+        engine.set_default_dtype(default_float)
 
 
 def pytest_sessionfinish(session, exitstatus):

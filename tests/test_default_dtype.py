@@ -1,12 +1,11 @@
 """set_default_dtype / get_default_dtype, PyTorch's torch.set_default_dtype.
 
-micrograd's default float is float64 (learners check gradients against finite
-differences); a PyTorch user porting a script calls set_default_dtype(float32) and then
-gets float32 where PyTorch would: tensors made from Python numbers and lists, the float
-factories, nn parameters and integer-to-float promotions. numpy arrays keep their dtype.
+micrograd's default float is float32, as PyTorch's: tensors made from Python numbers
+and lists, the float factories, nn parameters and integer-to-float promotions get it.
+numpy arrays keep their dtype. set_default_dtype(float64) makes all of those float64.
 
-Every test here runs under the `_restore` fixture, which puts float64 back (and torch's
-default, when torch is installed) even when the test fails.
+Every test here runs under the `_restore` fixture, which puts back the defaults it found
+(micrograd's and torch's) even when the test fails.
 """
 from __future__ import annotations
 
@@ -28,29 +27,32 @@ needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed
 
 @pytest.fixture(autouse=True)
 def _restore():
-    """The process-wide defaults back to float64 (micrograd) and float32 (torch) after
-    every test, whether it passed or not."""
+    """The process-wide defaults (micrograd's and torch's) back to what they were before
+    each test, whether it passed or not."""
     torch_before = torch.get_default_dtype() if torch is not None else None
+    before = mg.get_default_dtype()
     try:
         yield
     finally:
-        mg.set_default_dtype(mg.float64)
+        mg.set_default_dtype(before)
         if torch is not None:
             torch.set_default_dtype(torch_before)
 
 
 @pytest.fixture
 def f32():
+    """float32 set explicitly, so that these tests hold whatever the default becomes."""
     mg.set_default_dtype(mg.float32)
 
 
 # --------------------------------------------------------------------------- the API
 
-def test_the_default_is_float64() -> None:
-    assert mg.get_default_dtype() is mg.float64
-    assert mg.tensor([1.0]).dtype == np.float64
-    assert mg.zeros(2).dtype == np.float64
-    assert nn.Linear(2, 3).weight.dtype == np.float64
+def test_the_default_is_float32_as_in_pytorch() -> None:
+    assert mg.get_default_dtype() is mg.float32
+    assert mg.tensor([1.0]).dtype == np.float32
+    assert mg.zeros(2).dtype == np.float32
+    assert nn.Linear(2, 3).weight.dtype == np.float32
+    assert mg.tensor(np.zeros(2)).dtype == np.float64  # numpy arrays keep their dtype
 
 
 def test_set_and_get() -> None:
@@ -195,7 +197,8 @@ def test_integer_to_float_promotions(f32: None) -> None:
     np.testing.assert_allclose(i.mean().item(), 2.0)
 
 
-def test_integer_promotions_in_float64() -> None:
+def test_integer_promotions_follow_a_float64_default() -> None:
+    mg.set_default_dtype(mg.float64)
     i = mg.tensor([1, 2, 3])
     assert (i / 2).dtype == np.float64
     assert i.mean().dtype == np.float64

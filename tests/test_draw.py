@@ -281,7 +281,7 @@ def _mlp_loss(sizes, n_points=4):
 
     rng = np.random.default_rng(1)
     model = MLP(sizes, seed=1)
-    x = Tensor(rng.standard_normal((n_points, sizes[0])), name="x")
+    x = Tensor(rng.standard_normal((n_points, sizes[0])).astype(np.float32), name="x")
     labels = rng.integers(0, sizes[-1], n_points)
     loss = -model(x).log_softmax(axis=1)[np.arange(n_points), labels].mean()
     loss.name = "loss"
@@ -327,7 +327,7 @@ def test_collapse_modules_cluster_keeps_the_nodes_inside_labelled_frames():
 def test_a_fresh_nn_mlp_is_drawn_with_qualified_parameter_names():
     nn = pytest.importorskip("micrograd.nn")
     model = nn.MLP([2, 3, 2], seed=0)  # no parameters() call before drawing
-    loss = model(Tensor(np.ones((4, 2)))).sum()
+    loss = model(Tensor(np.ones((4, 2), np.float32))).sum()
     nodes, _ = parse(mg.draw(loss, collapse_modules=True).source)
     assert sorted(v.split("\n")[0] for k, v in nodes.items() if k[0] == "m") == \
         ["layers.0", "layers.2"]

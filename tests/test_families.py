@@ -149,10 +149,12 @@ def test_the_demo_draws_its_trained_network_as_the_fused_lab_family():
     from micrograd.lab.families import lab_model
 
     X, y = data.circles(8, noise=0.1, factor=0.5, seed=0)
-    net = nn.MLP([2, 10, 2], seed=1)
-    member = lab_model(net=net, points=(X, y), fused=True)
-    direct = nn.functional.cross_entropy(net(mg.Tensor(X)), y)
-    assert member.loss().item() == pytest.approx(direct.item(), rel=1e-12)
+    net = nn.MLP([2, 10, 2], seed=1)  # the default float32; the lab computes in float64
+    members = [lab_model(net=net, points=(X, y), fused=fused) for fused in (True, False)]
+    direct = nn.functional.cross_entropy(net.double()(mg.Tensor(X)), y)  # the same weights
+    for member in members:
+        assert member.loss().dtype == np.float64
+        assert member.loss().item() == pytest.approx(direct.item(), rel=1e-12)
     with pytest.raises(mg.MicrogradError, match="lab's network"):
         lab_model(net=nn.MLP([2, 5, 5, 2]))
 

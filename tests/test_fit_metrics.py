@@ -53,7 +53,7 @@ def test_a_classification_loss_measures_accuracy_by_default(loss_fn):
     h = fit_classifier(loss_fn)
     assert h.metric == "accuracy" and h.train_acc is h.train_metric and len(h.val_acc) == 3
     model = nn.MLP([2, 8, 2], seed=0)
-    expected = F.accuracy(model(XC), YC)
+    expected = F.accuracy(model(XC.astype(np.float32)), YC)  # evaluate takes the model's dtype
     assert evaluate(model, loss_fn, XC, YC)[1] == expected
 
 

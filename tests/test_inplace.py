@@ -517,7 +517,7 @@ def test_kept_loss_tensors_do_not_keep_their_graphs():
     while release() swapped large intermediates for stand-ins but kept the input batch (a
     leaf that does not require grad) in the graph's parents."""
     rng = np.random.default_rng(0)
-    model = mg.nn.MLP([784, 256, 10], seed=0)
+    model = mg.nn.MLP([784, 256, 10], seed=0, dtype=np.float64)  # the sizes above are float64's
     opt = mg.optim.SGD(model.parameters(), lr=0.01)
 
     def train():
@@ -542,7 +542,7 @@ def test_count_ops_does_not_keep_graphs_alive():
     its parents). Measured: +6 kB. Regression: +3.2 MB for 1,000 steps, growing with the
     steps, while per_node was a plain dict."""
     rng = np.random.default_rng(0)
-    model = mg.nn.MLP([2, 16, 2], seed=0)
+    model = mg.nn.MLP([2, 16, 2], seed=0, dtype=np.float64)  # measured in float64, as x is
     opt = mg.optim.SGD(model.parameters(), lr=0.1)
     x = Tensor(rng.standard_normal((32, 2)))
     labels = rng.integers(0, 2, 32)

@@ -114,25 +114,31 @@ def test_bfloat16_has_no_micrograd_counterpart():
 
 # --------------------------------------------------------------------------- modules
 
+# The models checked to 1e-12 are float64 (given explicitly: the default is float32, as in
+# PyTorch); the two float32 ones are checked to float32's 1e-6.
+F64 = {"dtype": np.float64}
+
+
 def _models():
     return {
-        "Linear": lambda: nn.Linear(4, 3, seed=1),
-        "Linear_no_bias": lambda: nn.Linear(4, 3, bias=False, seed=2),
+        "Linear": lambda: nn.Linear(4, 3, seed=1, **F64),
+        "Linear_no_bias": lambda: nn.Linear(4, 3, bias=False, seed=2, **F64),
         "Linear_float32": lambda: nn.Linear(4, 3, seed=3, dtype=np.float32),
-        "Sequential": lambda: nn.Sequential(nn.Linear(4, 5, seed=4), nn.Tanh(),
-                                            nn.Linear(5, 5, seed=5), nn.ReLU(),
-                                            nn.Linear(5, 2, seed=6), nn.Sigmoid()),
-        "MLP_tanh": lambda: nn.MLP([4, 8, 8, 3], seed=7),
-        "MLP_relu": lambda: nn.MLP([4, 6, 2], activation="relu", seed=8),
+        "Sequential": lambda: nn.Sequential(nn.Linear(4, 5, seed=4, **F64), nn.Tanh(),
+                                            nn.Linear(5, 5, seed=5, **F64), nn.ReLU(),
+                                            nn.Linear(5, 2, seed=6, **F64), nn.Sigmoid()),
+        "MLP_tanh": lambda: nn.MLP([4, 8, 8, 3], seed=7, **F64),
+        "MLP_relu": lambda: nn.MLP([4, 6, 2], activation="relu", seed=8, **F64),
         "MLP_sigmoid_float32": lambda: nn.MLP([4, 6, 2], activation="sigmoid", seed=9,
                                               dtype=np.float32),
         "new_layers": lambda: nn.Sequential(
-            nn.Flatten(), nn.Linear(4, 6, seed=10), nn.LeakyReLU(0.2), nn.Dropout(0.25),
-            nn.Linear(6, 6, seed=11), nn.GELU(), nn.Identity(), nn.Linear(6, 5, seed=12),
-            nn.GELU(approximate="tanh"), nn.Linear(5, 3, seed=13), nn.Softmax(dim=1),
-            nn.Linear(3, 3, seed=14), nn.LogSoftmax(dim=1)),
-        "Sequential_of_MLPs": lambda: nn.Sequential(nn.MLP([4, 5, 3], seed=15), nn.Tanh(),
-                                                    nn.MLP([3, 4, 2], seed=16)),
+            nn.Flatten(), nn.Linear(4, 6, seed=10, **F64), nn.LeakyReLU(0.2), nn.Dropout(0.25),
+            nn.Linear(6, 6, seed=11, **F64), nn.GELU(), nn.Identity(),
+            nn.Linear(6, 5, seed=12, **F64), nn.GELU(approximate="tanh"),
+            nn.Linear(5, 3, seed=13, **F64), nn.Softmax(dim=1),
+            nn.Linear(3, 3, seed=14, **F64), nn.LogSoftmax(dim=1)),
+        "Sequential_of_MLPs": lambda: nn.Sequential(nn.MLP([4, 5, 3], seed=15, **F64), nn.Tanh(),
+                                                    nn.MLP([3, 4, 2], seed=16, **F64)),
     }
 
 
@@ -173,17 +179,18 @@ def test_gradients_agree_after_the_round_trip(name):
 
 
 def test_mlp_becomes_a_torch_module_with_the_same_keys():
-    model = nn.MLP([2, 10, 2], seed=0)
+    model = nn.MLP([2, 10, 2], seed=0)  # float32, the default in both libraries
     tm = to_torch(model)
     assert isinstance(tm, TorchMLP) and isinstance(tm.layers, torch.nn.Sequential)
     assert list(tm.state_dict()) == list(model.state_dict()) == [
         "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
     assert tm.sizes == [2, 10, 2] and tm.activation == "tanh"
     # and the torch class can be built on its own, as a torch user would
-    fresh = TorchMLP([2, 10, 2], dtype=torch.float64)
+    fresh = TorchMLP([2, 10, 2])
     fresh.load_state_dict(tm.state_dict())
-    np.testing.assert_array_equal(fresh(torch.ones(1, 2, dtype=torch.float64)).detach().numpy(),
-                                  tm(torch.ones(1, 2, dtype=torch.float64)).detach().numpy())
+    assert fresh.layers[0].weight.dtype == tm.layers[0].weight.dtype == torch.float32
+    np.testing.assert_array_equal(fresh(torch.ones(1, 2)).detach().numpy(),
+                                  tm(torch.ones(1, 2)).detach().numpy())
 
 
 def test_containers_round_trip():
@@ -238,13 +245,14 @@ def test_conversions_leave_both_global_generators_alone():
 
 def test_state_dict_keys_are_pytorchs_for_the_same_architecture():
     """The hand-over recipe of docs/pytorch.md, without to_torch: torch.from_numpy into a
-    torch model written by hand, and back with .numpy()."""
+    torch model written by hand, and back with .numpy(). Both libraries' default float is
+    float32, so the models need no dtype= on either side (and agree to float32's 1e-6)."""
     model = nn.Sequential(nn.Linear(2, 8, seed=1), nn.Tanh(), nn.Linear(8, 2, seed=2))
     tm = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
-    tm.double()
     tm.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    assert_same_weights(model, tm)  # the dtypes too
     ours, theirs = outputs(model, tm, X[:, :2])
-    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
 
     class Net(torch.nn.Module):  # the layout of micrograd's MLP, written in PyTorch
         def __init__(self):
@@ -256,10 +264,10 @@ def test_state_dict_keys_are_pytorchs_for_the_same_architecture():
             return self.layers(x)
 
     mlp = nn.MLP([2, 8, 2], seed=3)
-    net = Net().double()
+    net = Net()
     net.load_state_dict({k: torch.from_numpy(v) for k, v in mlp.state_dict().items()})
     ours, theirs = outputs(mlp, net, X[:, :2])
-    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
     fresh = nn.MLP([2, 8, 2], seed=4)
     fresh.load_state_dict({k: v.detach().numpy() for k, v in net.state_dict().items()})
     assert_same_weights(fresh, net)
@@ -360,9 +368,10 @@ def _max_difference(tm, ref):
 
 
 def test_training_continues_in_pytorch_sgd():
-    """50 SGD steps here, 50 in PyTorch = 100 in PyTorch from the same start (1e-10)."""
+    """50 SGD steps here, 50 in PyTorch = 100 in PyTorch from the same start (1e-10, in
+    float64: to_torch keeps the dtype)."""
     X, y = _circles()
-    model = nn.MLP([2, 16, 2], seed=1)
+    model = nn.MLP([2, 16, 2], seed=1, **F64)
     reference = to_torch(model)                     # the same start, in PyTorch
     _micrograd_steps(model, mg.optim.SGD(model.parameters(), lr=0.5), X, y, 50)
     tm = to_torch(model)                            # the hand-over
@@ -380,7 +389,7 @@ def test_training_continues_in_pytorch_adam_with_its_state():
     """Adam's moments travel too: optimizer.state_dict() has PyTorch's layout, and
     to_torch converts its arrays."""
     X, y = _circles()
-    model = nn.MLP([2, 16, 2], activation="relu", seed=2)
+    model = nn.MLP([2, 16, 2], activation="relu", seed=2, **F64)
     reference = to_torch(model)
     opt = mg.optim.Adam(model.parameters(), lr=0.02)
     _micrograd_steps(model, opt, X, y, 50)
@@ -395,7 +404,7 @@ def test_training_continues_in_pytorch_adam_with_its_state():
 def test_training_comes_back_from_pytorch():
     """The other way: 50 Adam steps in PyTorch, 50 here = 100 here... and = 100 in PyTorch."""
     X, y = _circles()
-    start = nn.MLP([2, 16, 2], seed=3)
+    start = nn.MLP([2, 16, 2], seed=3, **F64)
     tm = to_torch(start)
     topt = torch.optim.Adam(tm.parameters(), lr=0.02)
     _torch_steps(tm, topt, X, y, 50)

@@ -313,10 +313,11 @@ def test_object_and_string_data_refused(data):
         Tensor(data)
 
 
-def test_python_numbers_and_lists_become_float64_or_keep_int():
-    assert Tensor(1.5).dtype == np.float64
-    assert Tensor([1.0, 2.0]).dtype == np.float64
+def test_python_numbers_and_lists_become_float32_or_keep_int():
+    assert Tensor(1.5).dtype == np.float32  # the default float, as in PyTorch
+    assert Tensor([1.0, 2.0]).dtype == np.float32
     assert Tensor(np.ones(2, dtype=np.float32)).dtype == np.float32
+    assert Tensor(np.ones(2)).dtype == np.float64  # numpy arrays keep their dtype
     assert Tensor([1, 2]).dtype.kind == "i"
     assert Tensor([1, 2], dtype=float).dtype == np.float64
 
@@ -525,7 +526,8 @@ def test_repr_shows_values_and_grad_fn():
     r = repr(a * 2)
     assert r.startswith("Tensor(") and "3." in r and "-4.5" in r and "mul" in r
     assert "requires_grad=True" in repr(a) and "1.5" in repr(a)
-    assert "float32" in repr(Tensor(np.ones(2, np.float32)))
+    assert "float64" in repr(Tensor(np.ones(2)))  # a dtype other than the default is shown
+    assert "dtype" not in repr(Tensor(np.ones(2, np.float32)))  # the default is not, as in torch
     assert "grad_fn" not in repr(Tensor([1.0]))
 
 
@@ -546,15 +548,15 @@ def test_tensor_copies_its_data():
     with mg.no_grad():
         t[1] = -5.0
     assert u.data[1] == 2.0 and t.data[1] == -5.0
-    assert mg.tensor([1.0, 2.0], dtype=np.float32).dtype == np.float32
+    assert mg.tensor([1.0, 2.0], dtype=np.float64).dtype == np.float64
 
 
 def test_zeros_ones_full():
     z = mg.zeros(2, 3)
-    assert z.shape == (2, 3) and z.dtype == np.float64 and not z.data.any()
+    assert z.shape == (2, 3) and z.dtype == np.float32 and not z.data.any()
     assert mg.zeros((2, 3)).shape == (2, 3)
-    o = mg.ones((4,), dtype=np.float32, requires_grad=True)
-    assert o.dtype == np.float32 and o.requires_grad and (o.data == 1).all()
+    o = mg.ones((4,), dtype=np.float64, requires_grad=True)
+    assert o.dtype == np.float64 and o.requires_grad and (o.data == 1).all()
     f = mg.full(2, 2, fill_value=7.0)
     np.testing.assert_array_equal(f.data, np.full((2, 2), 7.0))
     assert mg.zeros_like(f).shape == (2, 2) and mg.ones_like(f).data.sum() == 4
@@ -565,11 +567,13 @@ def test_randn_seed_reproducible():
     c = mg.randn(3, 4, seed=8)
     np.testing.assert_array_equal(a.data, b.data)
     assert not np.array_equal(a.data, c.data)
-    assert a.shape == (3, 4) and a.dtype == np.float64
-    np.testing.assert_array_equal(a.data, np.random.default_rng(7).standard_normal((3, 4)))
+    assert a.shape == (3, 4) and a.dtype == np.float32
+    # drawn in float64 and cast to the default float
+    np.testing.assert_array_equal(
+        a.data, np.random.default_rng(7).standard_normal((3, 4)).astype(np.float32))
     g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
     np.testing.assert_array_equal(mg.randn(5, generator=g1).data, mg.randn(5, generator=g2).data)
-    assert mg.randn(2, seed=0, dtype=np.float32).dtype == np.float32
+    assert mg.randn(2, seed=0, dtype=np.float64).dtype == np.float64
 
 
 def test_rand_in_unit_interval():

@@ -44,7 +44,7 @@ def test_linear_op_refuses_inputs_of_the_wrong_width():
 # ----------------------------------------------------------------- modules
 
 def test_linear_shapes_init_bounds_and_formula():
-    layer = nn.Linear(50, 7, seed=1)
+    layer = nn.Linear(50, 7, seed=1, dtype=np.float64)  # the formula checked in float64
     assert layer.weight.shape == (7, 50) and layer.bias.shape == (7,)
     bound = 1 / np.sqrt(50)
     for p in (layer.weight, layer.bias):
@@ -94,7 +94,7 @@ def test_submodules_are_found_in_attributes_and_lists():
     assert [n for n, _ in m.named_parameters()] == [
         "scale", "encoder.weight", "encoder.bias", "heads.0.weight", "heads.0.bias",
         "heads.1.weight", "heads.1.bias"]
-    assert m(np.ones((2, 3))).shape == (2, 2)
+    assert m(np.ones((2, 3), np.float32)).shape == (2, 2)
     seq = nn.Sequential(nn.Linear(2, 3, seed=0), nn.ReLU(), nn.Linear(3, 1, seed=0))
     assert [p.name for p in seq.parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert len(seq) == 3 and isinstance(seq[1], nn.ReLU)
@@ -113,7 +113,7 @@ def test_activations_are_the_elementwise_functions():
 
 def test_zero_grad_train_eval_and_call():
     net = nn.MLP([3, 4, 2], seed=0)
-    F.cross_entropy(net(np.ones((2, 3))), [0, 1]).backward()
+    F.cross_entropy(net(np.ones((2, 3), np.float32)), [0, 1]).backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
@@ -133,7 +133,7 @@ def test_state_dict_and_npz_round_trip(tmp_path):
     with np.load(path, allow_pickle=False) as f:
         assert sorted(f.files) == sorted(n for n, _ in a.named_parameters())
     nn.load(b, path)
-    x = np.random.default_rng(0).normal(size=(4, 2))
+    x = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)  # the models' dtype
     np.testing.assert_array_equal(a(x).data, b(x).data)
     state = a.state_dict()
     state["layers.0.bias"][:] = 99  # a copy: the model is untouched
@@ -247,7 +247,8 @@ def test_mse_softmax_log_softmax_and_accuracy():
 
 def test_linear_layers_without_activation_collapse_to_one_linear_map():
     """Lab Q3: W₂(W₁x + b₁) + b₂ = (W₂W₁)x + (W₂b₁ + b₂), one affine map."""
-    first, second = nn.Linear(2, 10, seed=0), nn.Linear(10, 3, seed=1)
+    first = nn.Linear(2, 10, seed=0, dtype=np.float64)  # float64: the identity to 1e-7
+    second = nn.Linear(10, 3, seed=1, dtype=np.float64)
     stack = nn.Sequential(first, second)
     W = second.weight.data @ first.weight.data
     b = second.weight.data @ first.bias.data + second.bias.data

@@ -61,18 +61,19 @@ LAYERS = {
     "Flatten(0,1)": (lambda: nn.Flatten(0, 1), lambda: torch.nn.Flatten(0, 1), X),
     "Flatten(-2)": (lambda: nn.Flatten(-2), lambda: torch.nn.Flatten(-2), X),
     "Dropout.eval": (lambda: nn.Dropout(0.3).eval(), lambda: torch.nn.Dropout(0.3).eval(), X),
-    "Linear": (lambda: nn.Linear(5, 2, seed=0), lambda: torch.nn.Linear(5, 2).double(), X),
+    "Linear": (lambda: nn.Linear(5, 2, seed=0).double(), lambda: torch.nn.Linear(5, 2).double(), X),
     "Sequential": (
         lambda: nn.Sequential(nn.Flatten(), nn.Linear(15, 4, seed=1), nn.GELU(), nn.Dropout(),
-                              nn.Linear(4, 3, seed=2), nn.LogSoftmax(1)).eval(),
+                              nn.Linear(4, 3, seed=2), nn.LogSoftmax(1)).double().eval(),
         lambda: torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(15, 4), torch.nn.GELU(),
                                     torch.nn.Dropout(), torch.nn.Linear(4, 3),
                                     torch.nn.LogSoftmax(1)).double().eval(), X),
-    "MLP(gelu).layers": (lambda: nn.MLP([5, 4, 3], activation="gelu", seed=0).layers,
-                         lambda: torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.GELU(),
-                                                     torch.nn.Linear(4, 3)).double(), X),
+    "MLP(gelu).layers": (
+        lambda: nn.MLP([5, 4, 3], activation="gelu", seed=0).double().layers,
+        lambda: torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.GELU(),
+                                    torch.nn.Linear(4, 3)).double(), X),
     "MLP(leaky_relu).layers": (
-        lambda: nn.MLP([5, 4, 3], activation="leaky_relu", seed=0).layers,
+        lambda: nn.MLP([5, 4, 3], activation="leaky_relu", seed=0).double().layers,
         lambda: torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.LeakyReLU(),
                                     torch.nn.Linear(4, 3)).double(), X),
     "F.relu": (lambda: F.relu, lambda: TF.relu, X),
@@ -507,7 +508,7 @@ def test_children_modules_apply_and_add_module():
     m.add_module("head", nn.Tanh())
     net.add_module("extra", nn.Sigmoid())
     assert [n for n, _ in m.named_children()] == ["head"] and len(net) == 4
-    assert isinstance(net(np.ones((1, 2))), Tensor)
+    assert isinstance(net(np.ones((1, 2), np.float32)), Tensor)
     with pytest.raises(nn.ArgumentError, match="without '.'"):
         m.add_module("a.b", nn.Tanh())
     with pytest.raises(TypeError, match="not a Module subclass"):  # a ModuleError, as torch's
@@ -548,7 +549,7 @@ def test_buffers_requires_grad_and_zero_grad():
     lin.register_buffer("cache", Tensor(np.zeros(2), requires_grad=True), persistent=False)
     assert list(lin.state_dict()) == ["weight", "bias", "steps"]
     assert [n for n, _ in lin.named_buffers()] == ["steps", "cache"]
-    lin(np.ones((1, 3))).sum().backward()
+    lin(np.ones((1, 3), np.float32)).sum().backward()
     lin.zero_grad(set_to_none=False)
     assert np.all(lin.weight.grad == 0) and lin.weight.grad.shape == (2, 3)
     lin.zero_grad()
@@ -577,7 +578,7 @@ def test_load_state_dict_strict_false_reports_keys_and_strict_true_refuses():
 
 
 def test_float_double_to_keep_the_tensors_an_optimizer_holds():
-    model = nn.MLP([2, 4, 2], seed=0)
+    model = nn.MLP([2, 4, 2], seed=0, dtype=np.float64)  # not the default: .float() converts
     model.register_buffer("count", Tensor(np.array(3)))
     opt = mg.optim.SGD(model.parameters(), lr=0.1)
     ids = [id(p) for p in model.parameters()]

@@ -57,7 +57,7 @@ def test_frozen_parameters_and_buffers_round_trip_through_save_and_load(tmp_path
     for (n, p), (_, q) in zip(a.named_parameters(include_frozen=True), b.named_parameters(include_frozen=True)):
         np.testing.assert_array_equal(p.data, q.data, err_msg=n)
     assert b.layers[0].weight._version == version + 1  # filled through the counted in-place path
-    x = np.random.default_rng(0).normal(size=(5, 2))
+    x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)  # the models' dtype
     np.testing.assert_array_equal(a(x).data, b(x).data)
 
     c, d = Scaled(), Scaled()

@@ -212,32 +212,41 @@ def test_softmax_refuses_integer_and_bool_tensors(op, dtype):
         getattr(mg, op)(t)
 
 
+# rtol for results computed in each default float
+_RTOL = {"float32": 1e-6, "float64": 1e-14}
+
+
+@pytest.mark.parametrize("default", ["float32", "float64"])
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int64, np.bool_])
-def test_logsumexp_of_integers_is_computed_in_float64(dtype):
-    """PyTorch promotes integer input of logsumexp to float; so does micrograd (to its
-    default float64), so the shift by the max cannot wrap around."""
+def test_logsumexp_of_integers_is_computed_in_the_default_float(dtype, default):
+    """PyTorch promotes integer input of logsumexp to its default float; so does
+    micrograd, so the shift by the max cannot wrap around."""
+    mg.set_default_dtype(getattr(mg, default))  # conftest puts the default back
     a = np.array([[1, 2, 120], [0, 1, 1]]).astype(dtype)
     f = a.astype(np.float64)
     for axis in (None, 1):
         out = Tensor(a).logsumexp(axis=axis)
-        assert out.dtype == np.float64
-        np.testing.assert_allclose(out.data, np.log(np.exp(f).sum(axis=axis)), rtol=1e-14)
+        assert out.dtype == default
+        np.testing.assert_allclose(out.data, np.log(np.exp(f).sum(axis=axis)),
+                                   rtol=_RTOL[default])
 
 
+@pytest.mark.parametrize("default", ["float32", "float64"])
 @pytest.mark.parametrize("op", ["exp", "log", "sqrt", "tanh", "sigmoid"])
-def test_float_functions_of_small_integers_are_computed_in_float64(op):
+def test_float_functions_of_small_integers_are_computed_in_the_default_float(op, default):
     """numpy computes these in float16 for 8-bit ints (exp(12) overflows there) and
     sigmoid's -|x| wrapped around for unsigned ints (sigmoid(5) came out nan)."""
+    mg.set_default_dtype(getattr(mg, default))  # conftest puts the default back
     a = np.array([0, 5, 12, 200], dtype=np.uint8)
-    f = a.astype(np.float64)
+    f = a.astype(default)  # exp(200) overflows to inf in float32, in PyTorch too
     ref = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh,
            "sigmoid": lambda v: 1 / (1 + np.exp(-v))}[op]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # log(0) = -inf
+        warnings.simplefilter("ignore", RuntimeWarning)  # log(0) = -inf, exp(200) = inf
         out = getattr(Tensor(a), op)()
         expected = ref(f)
-    assert out.dtype == np.float64
-    np.testing.assert_allclose(out.data, expected, rtol=1e-14)
+    assert out.dtype == default
+    np.testing.assert_allclose(out.data, expected, rtol=_RTOL[default])
 
 
 # --------------------------------------------------------------------------- 6. axes of 0-d tensors

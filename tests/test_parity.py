@@ -201,8 +201,6 @@ BEYOND_ISSUE: dict[str, str] = {
                             "has them only as methods",
     "Sequential children as attributes": "nn.Sequential(OrderedDict(fc=...)) names its "
                                          "children; PyTorch also reaches them as model.fc",
-    "default float dtype": "PyTorch makes float32 tensors and layers by default; micrograd "
-                           "float64, so float32 data meets float64 weights in nn.Linear",
 }
 
 

@@ -132,7 +132,7 @@ def test_a_nested_checkpoint_round_trips_with_its_types(tmp_path):
 
 def test_an_optimizer_checkpoint_resumes_training_identically(tmp_path):
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(16, 2)), rng.integers(0, 2, 16)
+    X, y = rng.normal(size=(16, 2)).astype(np.float32), rng.integers(0, 2, 16)  # models' dtype
 
     def train(net, opt, steps):
         for _ in range(steps):
@@ -159,7 +159,7 @@ def test_an_optimizer_checkpoint_resumes_training_identically(tmp_path):
 
 @pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 def test_a_saved_linear_layer_loads_into_torch(tmp_path):
-    layer = nn.Linear(3, 2, seed=0)
+    layer = nn.Linear(3, 2, seed=0, dtype=np.float64)  # compared with .double() to 1e-12
     state = nn.load(nn.save(layer, tmp_path / "linear.pt"))
     theirs = torch.nn.Linear(3, 2).double()
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})

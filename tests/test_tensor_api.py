@@ -378,10 +378,11 @@ def test_var_default_is_pytorchs_unbiased_not_numpys():
         assert np.isnan(mg.tensor([2.0]).var().item())
 
 
-def test_factories_default_to_float64_and_take_dtype_and_requires_grad():
+def test_factories_default_to_float32_and_take_dtype_and_requires_grad():
     for t in (mg.zeros(2), mg.ones(2), mg.empty(2), mg.eye(2), mg.linspace(0, 1, 3),
-              mg.randn(2), mg.rand(2), mg.full((2,), 1.0), mg.zeros_like(np.zeros(2))):
-        assert t.dtype == np.float64
+              mg.randn(2), mg.rand(2), mg.full((2,), 1.0)):
+        assert t.dtype == np.float32  # PyTorch's default float
+    assert mg.zeros_like(np.zeros(2)).dtype == np.float64  # a like-factory keeps the dtype
     for make in (lambda **k: mg.zeros(2, **k), lambda **k: mg.empty(2, **k),
                  lambda **k: mg.eye(2, **k), lambda **k: mg.linspace(0, 1, 3, **k),
                  lambda **k: mg.full((2,), 1.0, **k), lambda **k: mg.randn(2, **k),
@@ -393,10 +394,11 @@ def test_factories_default_to_float64_and_take_dtype_and_requires_grad():
                  lambda **k: mg.zeros_like(np.zeros(2), **k),
                  lambda **k: mg.ones_like(np.zeros(2), **k),
                  lambda **k: mg.empty_like(np.zeros(2), **k)):
-        t = make(dtype=mg.float32, requires_grad=True, device="cpu")
-        assert t.dtype == np.float32 and t.requires_grad and t.is_leaf
+        t = make(dtype=mg.float64, requires_grad=True, device="cpu")
+        assert t.dtype == np.float64 and t.requires_grad and t.is_leaf
+        assert make(dtype=mg.float32).dtype == np.float32
     assert not mg.empty(3, 2).data.any()  # documented: empty() is zeros
-    assert mg.full(3, 2).dtype == np.int64 and mg.full((2,), 0.5).dtype == np.float64
+    assert mg.full(3, 2).dtype == np.int64 and mg.full((2,), 0.5).dtype == np.float32
     np.testing.assert_array_equal(mg.full(2, 3, fill_value=7.0).data, np.full((2, 3), 7.0))
     np.testing.assert_array_equal(mg.full(size=(2,), fill_value=1.5).data, [1.5, 1.5])
     a = np.arange(3.0)
@@ -473,7 +475,7 @@ def test_size_is_a_method_and_numel_counts():
 
 def test_type_promotion_rule():
     x32 = mg.tensor(f32(A23), requires_grad=True)
-    s64 = mg.tensor(1.5, requires_grad=True)  # 0-d float64: defers to the dimensioned float32
+    s64 = mg.tensor(1.5, dtype=mg.float64, requires_grad=True)  # 0-d: defers to the float32
     out = x32 * s64
     assert out.dtype == np.float32
     out.sum().backward()
@@ -514,13 +516,13 @@ def test_erf_is_correct_to_the_last_digits():
     np.testing.assert_allclose(t.grad, 2 / math.sqrt(math.pi) * np.exp(-xs**2), rtol=1e-15)
     assert np.isnan(mg.erf(mg.tensor(np.nan)).item())
     assert mg.erf(mg.tensor(f32(xs))).dtype == np.float32
-    assert mg.erf(mg.tensor([0, 1])).dtype == np.float64  # ints promote, as in PyTorch
+    assert mg.erf(mg.tensor([0, 1])).dtype == np.float32  # ints promote to the default float
     with pytest.raises(DTypeError, match="erf"):
         mg.erf(mg.tensor([1j]))
 
 
 def test_exp2_log1p_expm1_keep_digits_near_zero():
-    tiny = mg.tensor([1e-15, -1e-17])
+    tiny = mg.tensor([1e-15, -1e-17], dtype=mg.float64)  # the digits are float64's
     np.testing.assert_allclose(tiny.log1p().data, [1e-15, -1e-17], rtol=1e-15)
     np.testing.assert_allclose(tiny.expm1().data, [1e-15, -1e-17], rtol=1e-15)
     np.testing.assert_array_equal(mg.tensor([3.0, -1.0]).exp2().data, [8.0, 0.5])

@@ -151,7 +151,7 @@ def test_tracing_a_nan_leaves_the_existing_gradients_as_they_were():
     from micrograd.train import _first_nonfinite_op
 
     model = nn.MLP([2, 3, 2], seed=0)
-    X = np.random.default_rng(0).normal(size=(5, 2))
+    X = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)  # as fit passes it
     y = np.array([0, 1, 1, 0, 1])
     F.cross_entropy(model(mg.Tensor(X)), y).backward()
     before = [p.grad.copy() for p in model.parameters()]
@@ -181,3 +181,17 @@ def test_training_curves_of_a_regression_run_draw_the_loss_only(tmp_path):
     assert history.metric is None
     path = training_curves(history, tmp_path / "curves.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_decision_boundary_draws_a_model_of_either_float_dtype(tmp_path, dtype):
+    """The boundary's grid is numpy's float64; a float32 model (the default) refused it."""
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    from micrograd.viz.plots import _probabilities, decision_boundary
+    X, y = data.circles(40, noise=0.1, factor=0.5, seed=0)
+    model = nn.MLP([2, 4, 2], seed=0, dtype=dtype)
+    path = decision_boundary(model, X, y, tmp_path / "boundary.png", resolution=20)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    prob = _probabilities(model, X)
+    assert prob.dtype == dtype  # computed in the model's dtype, not upcast
+    np.testing.assert_allclose(prob, F.softmax(model(X.astype(dtype)), axis=1).data)

@@ -28,7 +28,7 @@ def check_xy(X: Any, y: Any, where: str = "data") -> Arrays:
 
 def as_float(X: Any) -> np.ndarray:
     """X as a float array: a float array keeps its dtype (a float32 model takes float32),
-    Python floats and other numbers become the default float (float64 unless
+    Python floats and other numbers become the default float (float32 unless
     set_default_dtype changed it)."""
     from_python = not isinstance(X, (np.ndarray, np.generic))
     X = np.asarray(X)

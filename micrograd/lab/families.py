@@ -76,7 +76,8 @@ def _linear_stack(arrays: list[tuple[np.ndarray, np.ndarray]], activation_last: 
     for k, (W, _) in enumerate(arrays):
         if k:
             layers.append(Tanh())
-        layers.append(Linear(*W.shape))
+        n_in, n_out = W.shape
+        layers.append(Linear(n_in, n_out, dtype=W.dtype))  # the lab computes in float64
     if activation_last:
         layers.append(Tanh())
     net = Sequential(*layers)
@@ -217,7 +218,9 @@ def lab_model(width: int = 10, batch: int = 8, seed: int = 0, fused: bool = Fals
                 or getattr(net, "activation", "") != "tanh"):
             raise ArgumentError(f"lab: net must be the lab's network, an nn.MLP([2, h, 2]) with "
                                 f"tanh, got {net!r}")
-        state = net.state_dict()
+        # float64 whatever the net's dtype (a default nn.MLP is float32): the lab's points
+        # and closed forms are float64, and matmul refuses mixed dtypes.
+        state = {k: v.astype(np.float64) for k, v in net.state_dict().items()}
         arrays = [(state[f"layers.{k}.weight"].T, state[f"layers.{k}.bias"]) for k in (0, 2)]
         width = sizes[1]
     else:

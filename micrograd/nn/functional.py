@@ -56,7 +56,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _t(x: Any) -> Tensor:
     """x itself if a Tensor, else a Tensor of it: a floating array keeps its dtype (float32
-    stays float32), Python floats and anything else get the default float (float64 unless
+    stays float32), Python floats and anything else get the default float (float32 unless
     set_default_dtype changed it)."""
     if isinstance(x, Tensor):
         return x

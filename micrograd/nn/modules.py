@@ -32,7 +32,7 @@ __all__ = ["Module", "Linear", "Tanh", "ReLU", "Sigmoid", "LeakyReLU", "GELU", "
 class Linear(Module):
     """y = x Wᵀ + b, W of shape (out, in); W and b start as U(-1/√in, 1/√in), as in PyTorch.
 
-    The input must have the layer's dtype (dtype=, else the default float: float64 unless
+    The input must have the layer's dtype (dtype=, else the default float: float32 unless
     set_default_dtype changed it): a float32 input to a float64 layer is refused, as
     PyTorch refuses it, rather than computed in float64 behind the caller's back. Arrays
     and lists that are not floating become the layer's dtype.

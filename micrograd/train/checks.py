@@ -20,10 +20,30 @@ def _layers(model: Module) -> list[Linear]:
     return [m for m in model.modules() if isinstance(m, Linear)]
 
 
+def model_dtype(model: Module) -> np.dtype | None:
+    """The float dtype of the model's parameters (None when it has none)."""
+    floats = [p.dtype for p in model.parameters(include_frozen=True) if p.dtype.kind == "f"]
+    return np.dtype(floats[0]) if floats else None
+
+
+def in_model_dtype(model: Module, X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """X (and float targets) as arrays in the model's float dtype. The loop makes the
+    tensors from the data, so it does what a PyTorch user writes by hand
+    (torch.tensor(X, dtype=torch.float32)): float64 data from numpy trains a float32 model
+    (the default) in float32, and a float64 model in float64."""
+    X, y = check_xy(X, y, where)
+    dt = model_dtype(model)
+    if dt is not None:
+        X = X.astype(dt, copy=False)
+        if y.dtype.kind == "f":
+            y = y.astype(dt, copy=False)
+    return X, y
+
+
 def check_inputs(model: Module, X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
     """X/y lengths, X non-empty and finite, X's feature count against the first layer,
-    labels against the last layer."""
-    X, y = check_xy(X, y, where)
+    labels against the last layer; X and float targets in the model's dtype."""
+    X, y = in_model_dtype(model, X, y, where)
     if len(X) == 0:
         raise DataError(f"{where}: X and y are empty (shape {X.shape}); pass at least one example")
     # Else the first step's loss is nan, and that looks like a bad learning rate.

@@ -17,7 +17,7 @@ from ..nn.functional import cross_entropy
 from ..nn.modules import Module
 from ..optim.clip import clip_grad_norm_
 from ..optim.optimizer import Optimizer
-from .checks import check_fit_options, check_inputs
+from .checks import check_fit_options, check_inputs, in_model_dtype
 from .divergence import BLOWUP_FLOOR, LossFn, divergence
 from .history import History
 from .metrics import Metric, resolve_metric
@@ -33,7 +33,7 @@ def evaluate(model: Module, loss_fn: LossFn, X: Any, y: Any,
     fit ('auto': accuracy for cross_entropy/nll_loss, else None, and then the pair's
     second value is None)."""
     fn = resolve_metric(metric, loss_fn, "evaluate")[1]
-    return _evaluate(model, loss_fn, X, y, fn)
+    return _evaluate(model, loss_fn, *in_model_dtype(model, X, y, "evaluate"), fn)
 
 
 @no_grad()

@@ -12,6 +12,7 @@ import numpy as np
 from ..engine import Tensor, no_grad
 from ..nn.modules import Module
 from ..train import History
+from ..train.checks import model_dtype
 
 __all__ = ["pyplot", "save_figure", "decision_boundary", "training_curves", "compare_runs",
            "image_grid"]
@@ -40,6 +41,8 @@ def save_figure(fig: Any, path: str | Path) -> Path:
 
 @no_grad()
 def _probabilities(model: Module, points: np.ndarray) -> np.ndarray:
+    # The grid is numpy's float64; a float32 model (the default) refuses float64 input.
+    points = points.astype(model_dtype(model) or points.dtype, copy=False)
     was_training = model.training
     model.eval()
     try:
