@@ -7,6 +7,7 @@ from . import (  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
                      optim,
 )
 from ._version import __version__ as __version__  # from the installed package metadata
+from .autograd import grad  # micrograd.grad(outputs, inputs, ...), torch.autograd.grad
 from .creation import (
                      arange,
                      empty,
@@ -46,10 +47,12 @@ from .errors import (
                      DTypeError,
                      GradcheckError,
                      GraphReleasedError,
+                     HigherOrderError,
                      InplaceError,
                      MicrogradError,
                      ShapeError,
 )
+from .gradients import functional as functional  # as torch.autograd.functional
 from .gradients.counting import OpCounts, count_ops
 from .gradients.gradcheck import gradcheck
 from .gradients.modes import estimate_partials
@@ -93,7 +96,7 @@ __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
     "observe", "from_numpy", "set_default_dtype", "get_default_dtype",
     "MicrogradError", "ShapeError", "DTypeError", "ArgumentError", "GraphReleasedError",
-    "AnomalyError", "InplaceError",
+    "AnomalyError", "InplaceError", "HigherOrderError", "grad",
     "tensor", "zeros", "ones", "empty", "full", "eye", "linspace", "arange", "randn", "rand",
     "zeros_like", "ones_like", "empty_like", "full_like", "rand_like", "randn_like",
     "manual_seed",

@@ -15,20 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Function, Tensor
+from .engine import Function, Tensor, enable_grad
 from .errors import DTypeError, GraphReleasedError, MicrogradError, ShapeError
 
-__all__ = ["backward", "toposort", "consumer_counts", "unbroadcast", "register_mode", "release"]
+__all__ = ["backward", "grad", "toposort", "consumer_counts", "unbroadcast", "register_mode",
+           "release"]
 
 
-def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum g down to `shape`: the adjoint of numpy broadcasting, done here once for all ops.
-    The result is a new array whenever a sum was needed (never a view of g)."""
+    The result is a new array whenever a sum was needed (never a view of g). g may be a
+    tensor too (create_graph=True): then the sums are recorded ops."""
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
-    if extra < 0:
-        return np.broadcast_to(g, shape)  # a scalar partial for a larger input
+    if extra < 0:  # a scalar partial for a larger input
+        return g.expand(shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape)
     if extra:
         g = g.sum(axis=tuple(range(extra)))
     axes = tuple(k for k, n in enumerate(shape) if n == 1 and g.shape[k] != 1)
@@ -39,16 +41,19 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g
 
 
-def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
+def seed_gradient(root: Tensor, gradient: Any, where: str = "backward") -> np.ndarray:
     """The gradient that starts the walk: 1 for a scalar, else the one the caller gives."""
     if not root._rg:
         raise MicrogradError(
-            "backward: this tensor does not require grad and has no grad_fn; create the "
-            "inputs with requires_grad=True (and not inside no_grad()) to get gradients")
+            f"{where}: this tensor does not require grad and has no grad_fn; create the "
+            "inputs with requires_grad=True (and not inside no_grad()) to get gradients. "
+            "If it is (made from) a gradient, that gradient was computed without "
+            "create_graph=True, so its graph was not recorded: pass create_graph=True to "
+            "the grad()/backward() that computed it")
     if gradient is None:
         if root._data.size != 1:
             raise MicrogradError(
-                f"backward: the output has shape {root.shape}; gradients can be implicitly "
+                f"{where}: the output has shape {root.shape}; gradients can be implicitly "
                 "created only for scalar outputs, so pass gradient= (an array of that shape)")
         return np.array(1, dtype=root._data.dtype).reshape(root._data.shape)  # quicker than np.ones
     # A copy: the walk may hand this array on as a .grad, and it stays the caller's.
@@ -56,10 +61,10 @@ def seed_gradient(root: Tensor, gradient: Any) -> np.ndarray:
         g = np.array(gradient._data if isinstance(gradient, Tensor) else gradient,
                      dtype=root._data.dtype, copy=True)
     except (ValueError, TypeError):
-        raise DTypeError(f"backward: gradient must be numbers of the output's shape "
+        raise DTypeError(f"{where}: gradient must be numbers of the output's shape "
                          f"{root.shape}, got {gradient!r:.80}") from None
     if g.shape != root.shape:
-        raise ShapeError(f"backward: gradient has shape {g.shape} but the output has shape "
+        raise ShapeError(f"{where}: gradient has shape {g.shape} but the output has shape "
                          f"{root.shape}")
     return g
 
@@ -76,6 +81,8 @@ def _accumulate(t: Tensor, g: np.ndarray, owned: bool) -> None:
         owned = True
     if t.grad is None:
         t.grad = g if owned and type(g) is np.ndarray else np.array(g, copy=True)
+    elif isinstance(t.grad, Tensor):  # recorded by an earlier create_graph=True: out of place
+        t.grad = t.grad + g
     else:
         t.grad += g
 
@@ -207,10 +214,16 @@ def toposort(root: Tensor, grad_only: bool = True) -> Iterator[Tensor]:
                         ready.append(p)
 
 
-def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) · seed into the .grad of every leaf that requires grad."""
+def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
+             wanted: dict[Tensor, Any] | None = None) -> None:
+    """Accumulate d(root)/d(leaf) · seed into the .grad of every leaf that requires grad.
+    With `wanted` (what grad() asks), fill wanted[t] with the gradient of each of its
+    tensors instead, and leave every .grad alone."""
     if root._ctx is None:  # the root is itself a leaf
-        _store_grad(root, seed, owned=False)
+        if wanted is None:
+            _store_grad(root, seed, owned=False)
+        elif root in wanted:
+            wanted[root] = seed
         return
     grads: dict[Tensor, np.ndarray] = {root: seed}
     # Nodes whose pending gradient may share memory with an array someone else holds;
@@ -223,7 +236,12 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
     for node in toposort(root):
         g = grads.pop(node)
         fn = node._ctx
-        if fn is None or node._retain:
+        if wanted is not None:
+            if node in wanted:
+                wanted[node] = g  # complete: every consumer has sent its share
+            if fn is None:
+                continue
+        elif fn is None or node._retain:
             # A retained node's g also flows on to its inputs, so its .grad is a copy.
             stores.append((node, g, fn is None and node not in shared))
             if fn is None:
@@ -260,6 +278,47 @@ def backprop(root: Tensor, seed: np.ndarray, retain_graph: bool = False) -> None
         release(walked)
 
 
+def backprop_recorded(root: Tensor, seed: Tensor, wanted: dict[Tensor, Any] | None = None
+                      ) -> None:
+    """Backprop with create_graph=True: the same walk, but every gradient is a tensor and
+    every partial a recorded op (Function.backward_t), so the gradients it gives can be
+    differentiated again. Fills wanted[t] (grad()) or accumulates into .grad (backward())."""
+    if root._ctx is None:
+        _hand_over(root, seed, wanted)
+        return
+    with enable_grad():
+        grads: dict[Tensor, Tensor] = {root: seed}
+        for node in toposort(root):
+            g = grads.pop(node)
+            fn = node._ctx
+            if fn is None or node._retain or (wanted is not None and node in wanted):
+                _hand_over(node, g, wanted)
+                if fn is None:
+                    continue
+            fn.check(node)
+            for i, p in enumerate(fn.parents):
+                if p._rg:
+                    pg = fn.call_backward_t(g, i, node)
+                    if pg.shape != p._data.shape:
+                        pg = unbroadcast(pg, p._data.shape)
+                    grads[p] = grads[p] + pg if p in grads else pg
+
+
+def _hand_over(t: Tensor, g: Tensor, wanted: dict[Tensor, Any] | None) -> None:
+    """A recorded gradient to whoever asked: grad()'s `wanted`, or t.grad (backward())."""
+    if wanted is not None:
+        if t in wanted:
+            wanted[t] = g
+        return
+    if g.dtype != t._data.dtype:
+        g = g.to(t._data.dtype)
+    with _grad_lock:
+        # .grad becomes a tensor with a graph, as in PyTorch after create_graph=True: a
+        # (recorded) copy, as PyTorch's, since g may be another leaf's gradient too (x + y
+        # hands both the same g), a read-only broadcast view, or the caller's seed.
+        t.grad = g.clone() if t.grad is None else g + t.grad
+
+
 _MODES: dict[str, Callable[..., None]] = {}
 
 
@@ -271,9 +330,31 @@ def register_mode(name: str, run: Callable[..., None]) -> None:
 register_mode("backprop", backprop)
 
 
-def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
-             mode: str = "backprop", **options: Any) -> None:
+def _recorded_seed(root: Tensor, gradient: Any, where: str) -> Tensor:
+    """The seed of a recorded walk: a tensor given as gradient= keeps its own graph (it
+    may require grad); anything else is checked as for the array walk."""
+    if isinstance(gradient, Tensor) and root._rg:
+        if gradient.shape != root.shape:
+            raise ShapeError(f"{where}: gradient has shape {gradient.shape} but the output has "
+                             f"shape {root.shape}")
+        return gradient if gradient.dtype == root.dtype else gradient.to(root.dtype)
+    return Tensor(seed_gradient(root, gradient, where))
+
+
+def backward(root: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+             mode: str = "backprop", create_graph: bool = False, **options: Any) -> None:
     """Tensor.backward: seed the walk and run it in the requested mode."""
+    if retain_graph is None:
+        retain_graph = create_graph  # as in PyTorch: a recorded backward keeps the graph
+    if create_graph:
+        if mode != "backprop" or options:
+            raise MicrogradError(
+                f"backward: create_graph=True records backprop's walk; mode={mode!r} "
+                f"{'with ' + ', '.join(options) + ' ' if options else ''}cannot be recorded. "
+                "Record the first derivative with backprop, then differentiate it again "
+                "in any mode")
+        backprop_recorded(root, _recorded_seed(root, gradient, "backward"))
+        return
     seed = seed_gradient(root, gradient)
     try:  # "naive" and "forward" register themselves when micrograd imports grad.modes
         run = _MODES[mode]
@@ -281,3 +362,66 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
         raise MicrogradError(
             f"backward: unknown mode {mode!r}; choose one of {sorted(_MODES)}") from None
     run(root, seed, retain_graph=retain_graph, **options)
+
+
+def _as_tensors(xs: Any, what: str) -> tuple[list[Tensor], bool]:
+    """One tensor or a sequence of them, as a list, and whether a single one was given."""
+    if isinstance(xs, Tensor):
+        return [xs], True
+    if isinstance(xs, (list, tuple)) and all(isinstance(x, Tensor) for x in xs):
+        return list(xs), False
+    raise MicrogradError(f"grad: {what} must be a tensor or a sequence of tensors, got "
+                         f"{type(xs).__name__}")
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """Σ_k grad_outputs[k] · ∂outputs[k]/∂inputs, returned (one tensor per input) instead of
+    accumulated into .grad, as torch.autograd.grad. With create_graph=True the backward
+    pass is recorded, so the results can be differentiated again (gradients of gradients).
+    An input the outputs do not depend on raises, unless allow_unused=True: then None."""
+    outs, _ = _as_tensors(outputs, "outputs")
+    ins, _ = _as_tensors(inputs, "inputs")
+    if grad_outputs is None or isinstance(grad_outputs, Tensor) and len(outs) == 1:
+        seeds = [grad_outputs] * len(outs)
+    elif isinstance(grad_outputs, (list, tuple)) and len(grad_outputs) == len(outs):
+        seeds = list(grad_outputs)
+    else:
+        raise MicrogradError(f"grad: grad_outputs must hold one gradient per output "
+                             f"({len(outs)}), got {grad_outputs!r:.80}")
+    for k, x in enumerate(ins):
+        if not x._rg:
+            raise MicrogradError(f"grad: input {k} ({x.shape}) does not require grad, so no "
+                                 "gradient flows into it; create it with requires_grad=True")
+    if retain_graph is None:
+        retain_graph = create_graph
+    total: list[Any] = [None] * len(ins)
+    for k, (out, seed) in enumerate(zip(outs, seeds, strict=True)):
+        wanted: dict[Tensor, Any] = dict.fromkeys(ins)
+        keep = retain_graph or k < len(outs) - 1  # the next output may share this graph
+        if create_graph:
+            backprop_recorded(out, _recorded_seed(out, seed, "grad"), wanted)
+        else:
+            backprop(out, seed_gradient(out, seed, "grad"), retain_graph=keep, wanted=wanted)
+        for j, x in enumerate(ins):
+            g = wanted[x]
+            if g is not None:
+                total[j] = g if total[j] is None else total[j] + g
+    results: list[Tensor | None] = []
+    for j, (x, g) in enumerate(zip(ins, total, strict=True)):
+        if g is None:
+            if not allow_unused:
+                raise MicrogradError(
+                    f"grad: input {j} ({_name(x)}) is not used to compute the outputs, so it "
+                    "has no gradient; pass allow_unused=True to get None for it")
+            results.append(None)
+        elif isinstance(g, Tensor):
+            results.append(g if g.dtype == x.dtype else g.to(x.dtype))
+        else:  # an array of the walk, maybe shared with another input's: the caller's own copy
+            results.append(Tensor(g.astype(x.dtype, copy=False)))
+    return tuple(results)
+
+
+def _name(t: Tensor) -> str:
+    return f"{t.name}, shape {t.shape}" if t.name else f"shape {t.shape}"

@@ -22,6 +22,7 @@ from .errors import (
     ArgumentError,
     DTypeError,
     GraphReleasedError,
+    HigherOrderError,
     InplaceError,
     MicrogradError,
     ShapeError,
@@ -227,6 +228,13 @@ class Function:
       jvp(self, t, i) -> array                      ∂out/∂input_i · t  (a JVP)
     Elementwise ops may define only `partial(self, i)`, the elementwise derivative
     ∂out/∂input_i; then backward is g * partial and jvp is t * partial.
+
+    For gradients of gradients (create_graph=True), the same VJP once more on tensors,
+    built from recorded ops so that it can be differentiated again:
+      backward_t(self, g, i, out) -> Tensor   g · ∂out/∂input_i, from self.parents and out
+      partial_t(self, i, out) -> Tensor       (elementwise ops) ∂out/∂input_i
+    The array forms are the fast first-order path; the tensor forms run only when a
+    backward pass is itself recorded.
     """
 
     # `parents` and `versions` live in slots so that release() can drop every saved
@@ -255,6 +263,20 @@ class Function:
 
     def jvp(self, t: np.ndarray, i: int) -> np.ndarray:
         return t * self.partial(i)
+
+    def partial_t(self, i: int, out: Tensor) -> Tensor:
+        raise HigherOrderError(
+            f"{self.name}: its derivative is written only on arrays, so create_graph=True "
+            f"cannot record it; give {type(self).__name__} a partial_t(i, out) (or a "
+            "backward_t(g, i, out)) written with tensor ops to differentiate it twice")
+
+    def backward_t(self, g: Tensor, i: int, out: Tensor) -> Tensor:
+        if self.elementwise:
+            return g * self.partial_t(i, out)
+        raise HigherOrderError(
+            f"{self.name}: its backward is written only on arrays, so create_graph=True "
+            f"cannot record it; give {type(self).__name__} a backward_t(g, i, out) written "
+            "with tensor ops to differentiate it twice")
 
     def flops(self, out_size: int, in_size: int) -> int:
         """Multiply-adds of one evaluation (forward or one partial) that maps between an
@@ -339,6 +361,15 @@ class Function:
         if _observing and _state.observers:
             for obs in _state.observers:
                 obs.on_partial(self, i, g, pg, "vjp")
+        return pg
+
+    def call_backward_t(self, g: Tensor, i: int, out: Tensor) -> Tensor:
+        """g · ∂out/∂input_i as recorded tensor ops (create_graph=True), through the
+        same observers as `call_backward`."""
+        pg = self.backward_t(g, i, out)
+        if _observing and _state.observers:
+            for obs in _state.observers:
+                obs.on_partial(self, i, g._data, pg._data, "vjp")
         return pg
 
     def call_jvp(self, t: np.ndarray, i: int) -> np.ndarray:
@@ -510,7 +541,8 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None):
         self._data = _as_array(data, dtype)
-        self.grad: np.ndarray | None = None
+        # an array; a tensor with a graph after backward(create_graph=True), as in PyTorch
+        self.grad: Any = None
         self.name = name
         self._ctx: Function | None = None
         self._retain = False
@@ -599,14 +631,17 @@ class Tensor:
     def zero_grad(self) -> None:
         self.grad = None
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False,
-                 mode: str = "backprop", **options: Any) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, mode: str = "backprop", **options: Any) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
 
         mode="backprop" (default) walks the graph once in reverse topological
-        order; other modes are in `micrograd.gradients.modes`.
+        order; other modes are in `micrograd.gradients.modes`. create_graph=True records the
+        walk itself, so each .grad becomes a tensor that can be differentiated again
+        (retain_graph then defaults to True, as in PyTorch).
         """
-        _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode, **options)
+        _autograd.backward(self, gradient, retain_graph=retain_graph, mode=mode,
+                           create_graph=create_graph, **options)
 
     # -- in-place ops ---------------------------------------------------------------
     def _inplace(self, op: type[Function], other: Any = None, **kwargs: Any) -> Tensor:

@@ -12,7 +12,7 @@ __all__ = [
     "MicrogradError", "ShapeError", "DTypeError", "ArgumentError", "InplaceError",
     "GraphReleasedError", "AnomalyError", "BudgetError", "GradcheckError", "DataError",
     "StateDictError", "CheckpointNotFoundError", "ModuleError", "OptimizerError", "DivergenceError",
-    "DrawError", "GraphvizNotFoundError",
+    "DrawError", "GraphvizNotFoundError", "CompileError",
 ]
 
 
@@ -44,6 +44,17 @@ class GraphReleasedError(MicrogradError, RuntimeError):
 
 class AnomalyError(MicrogradError, FloatingPointError):
     """A nan or inf appeared while anomaly detection was on."""
+
+
+class HigherOrderError(MicrogradError, NotImplementedError):
+    """create_graph=True met an op whose backward is written only on arrays, so the
+    backward pass cannot be recorded and differentiated again."""
+
+
+class CompileError(MicrogradError, RuntimeError):
+    """micrograd.compile met a function its trace cannot stand for: one whose ops depend on
+    the values of its tensors (.item(), a comparison, random numbers) or that changes a
+    tensor in place."""
 
 
 # -- the slow modes and checks ------------------------------------------------------

@@ -6,6 +6,10 @@ Conventions (see `engine.Function`):
   jvp(self, t, i)       returns ∂out/∂x_i · t, the Jacobian-vector product for input i;
   partial(self, i)      for elementwise ops only: the elementwise derivative ∂out/∂x_i,
                         from which the engine derives backward and jvp.
+  backward_t(self, g, i, out), partial_t(self, i, out)
+                        the same formulas once more on tensors (the inputs are
+                        self.parents, the output is out), built from recorded ops, for
+                        create_graph=True: the backward pass can then be differentiated.
 Broadcasting is undone once, by the engine (`autograd.unbroadcast`), not here:
 a partial may return a gradient of the broadcast shape.
 """
@@ -85,6 +89,9 @@ class Add(Function):
     def jvp(self, t, i):
         return t
 
+    def backward_t(self, g, i, out):
+        return g
+
 
 class Sub(Function):
     """z = x - y;  ∂z/∂x = 1, ∂z/∂y = -1"""
@@ -97,6 +104,9 @@ class Sub(Function):
         return g if i == 0 else -g
 
     jvp = backward
+
+    def backward_t(self, g, i, out):
+        return g if i == 0 else -g
 
 
 class Neg(Function):
@@ -111,6 +121,9 @@ class Neg(Function):
 
     jvp = backward
 
+    def backward_t(self, g, i, out):
+        return -g
+
 
 class Mul(Function):
     """z = x · y;  ∂z/∂x = y, ∂z/∂y = x"""
@@ -122,6 +135,10 @@ class Mul(Function):
 
     def partial(self, i):
         return self.y if i == 0 else self.x
+
+    def partial_t(self, i, out):
+        x, y = self.parents
+        return y if i == 0 else x
 
 
 class Div(Function):
@@ -135,8 +152,17 @@ class Div(Function):
             z = z.astype(_engine._default_float, copy=False)  # int / int: the default float
         return z
 
-    def partial(self, i):
-        return 1.0 / self.y if i == 0 else -self.x / (self.y * self.y)
+    # g / y, not g · (1/y): 1/y overflows to inf for a subnormal float32 y (below about
+    # 3e-39), and then a zero or tiny g gives nan or inf where g / y is the right number.
+    def backward(self, g, i):
+        return g / self.y if i == 0 else -g * self.x / (self.y * self.y)
+
+    def jvp(self, t, i):
+        return t / self.y if i == 0 else -t * self.x / (self.y * self.y)
+
+    def backward_t(self, g, i, out):
+        x, y = self.parents
+        return g / y if i == 0 else -g * out / y  # -x/y² = -z/y
 
 
 class Pow(Function):
@@ -165,6 +191,15 @@ class Pow(Function):
         if at_zero.any():
             x = np.where(at_zero, 1, x)
         return self.z * np.log(x)
+
+    def partial_t(self, i, out):
+        x, y = self.parents
+        if i == 0:
+            # The base becomes 1 only where x = y = 0 (0·0⁻¹ = nan there): at y = 0 ≠ x
+            # the mixed derivative ∂²z/∂y∂x = 1/x needs the true x. (PyTorch masks every
+            # y = 0 and gets 0 there, so its Hessian of x^y is not symmetric at y = 0.)
+            return y * _ones_where((self.x == 0) & (self.y == 0), x) ** (y - 1)
+        return out * _ones_where((self.x == 0) & (self.y >= 0), x).log()
 
 
 class MatMul(Function):
@@ -195,9 +230,44 @@ class MatMul(Function):
     def jvp(self, t, i):
         return np.matmul(t, self.y) if i == 0 else np.matmul(self.x, t)
 
+    def backward_t(self, g, i, out):
+        x, y = self.parents  # the array form above, step for step, in recorded ops
+        if x.ndim == 2 and y.ndim == 2:
+            return MatMul.apply(g, _swap_last(y)) if i == 0 else MatMul.apply(_swap_last(x), g)
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = g[..., None] if y.ndim == 1 else g
+        if x.ndim == 1:
+            g2 = g2[..., None, :]
+        if i == 0:
+            gx = MatMul.apply(g2, _swap_last(y2))
+            return gx[..., 0, :] if x.ndim == 1 else gx
+        gy = MatMul.apply(_swap_last(x2), g2)
+        return gy[..., 0] if y.ndim == 1 else gy
+
     def flops(self, out_size, in_size):
         # Each output entry is a dot product over the contracted axis: 2mnk in all.
         return 2 * out_size * self.x.shape[-1]
+
+
+def _swap_last(t: Tensor) -> Tensor:
+    """t with its last two axes swapped (the matrix transpose of each matrix in a stack)."""
+    axes = list(range(t.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return Transpose.apply(t, axes=tuple(axes))
+
+
+def _constant(a: Any, like: Tensor) -> Tensor:
+    """a (a mask, a sign, a weight) as a tensor of like's dtype outside the graph. The
+    derivative of a piecewise op is constant between its kinks, so its own derivative is
+    0 almost everywhere, as in PyTorch."""
+    return Tensor(a, dtype=like.dtype)
+
+
+def _ones_where(mask: np.ndarray, x: Tensor) -> Tensor:
+    """x with 1 where mask is true (recorded only when the mask hits): a safe base for a
+    power or a log at a point where the formula is 0·∞ and the limit is meant."""
+    return where(mask, 1.0, x) if mask.any() else x
 
 
 # ----------------------------------------------------------------- elementwise functions
@@ -214,6 +284,9 @@ class Exp(Function):
     def partial(self, i):
         return self.z
 
+    def partial_t(self, i, out):
+        return out
+
 
 class Exp2(Function):
     """z = 2ˣ;  ∂z/∂x = 2ˣ ln 2 = z ln 2"""
@@ -225,6 +298,9 @@ class Exp2(Function):
 
     def partial(self, i):
         return self.z * _LN2  # a Python float, so float32 stays float32
+
+    def partial_t(self, i, out):
+        return out * _LN2
 
 
 _LN2 = math.log(2.0)
@@ -241,6 +317,9 @@ class Expm1(Function):
     def partial(self, i):
         return self.z + 1
 
+    def partial_t(self, i, out):
+        return out + 1.0
+
 
 class Log(Function):
     """z = ln x;  ∂z/∂x = 1/x"""
@@ -250,8 +329,15 @@ class Log(Function):
         self.x = x = _as_float(x)
         return np.log(x)
 
-    def partial(self, i):
-        return 1.0 / self.x
+    # g / x, not g · (1/x): see Div.
+    def backward(self, g, i):
+        return g / self.x
+
+    def jvp(self, t, i):
+        return t / self.x
+
+    def backward_t(self, g, i, out):
+        return g / self.parents[0]
 
 
 class Log1p(Function):
@@ -265,6 +351,9 @@ class Log1p(Function):
     def partial(self, i):
         return 1.0 / (1.0 + self.x)
 
+    def partial_t(self, i, out):
+        return 1.0 / (1.0 + self.parents[0])
+
 
 class Sqrt(Function):
     """z = √x;  ∂z/∂x = 1/(2√x)"""
@@ -276,6 +365,9 @@ class Sqrt(Function):
 
     def partial(self, i):
         return 0.5 / self.z
+
+    def partial_t(self, i, out):
+        return 0.5 / out
 
 
 class Abs(Function):
@@ -289,6 +381,9 @@ class Abs(Function):
     def partial(self, i):
         return np.sign(self.x)
 
+    def partial_t(self, i, out):
+        return _constant(np.sign(self.x), out)  # piecewise constant: its derivative is 0
+
 
 class Tanh(Function):
     """z = tanh x;  ∂z/∂x = 1 - tanh²x = 1 - z²"""
@@ -301,6 +396,9 @@ class Tanh(Function):
     def partial(self, i):
         z = self.z
         return 1.0 - z * z
+
+    def partial_t(self, i, out):
+        return 1.0 - out * out
 
 
 class Sigmoid(Function):
@@ -321,6 +419,9 @@ class Sigmoid(Function):
     def partial(self, i):
         z = self.z
         return z * (1 - z)
+
+    def partial_t(self, i, out):
+        return out * (1.0 - out)  # from the stable z, as partial
 
 
 # math.erf is correctly rounded to about 1 ulp; numpy has no erf and scipy is not a
@@ -343,6 +444,10 @@ class Erf(Function):
         x = self.x
         return _TWO_OVER_SQRT_PI * np.exp(-(x * x))  # a Python float keeps float32
 
+    def partial_t(self, i, out):
+        x = self.parents[0]
+        return (-(x * x)).exp() * _TWO_OVER_SQRT_PI
+
 
 class Relu(Function):
     """z = max(x, 0);  ∂z/∂x = 1 if x > 0 else 0"""
@@ -355,6 +460,9 @@ class Relu(Function):
 
     def partial(self, i):
         return (self.x > 0).astype(self.x.dtype)
+
+    def partial_t(self, i, out):
+        return _constant(self.x > 0, out)  # a mask: its derivative is 0
 
 
 class Maximum(Function):
@@ -372,6 +480,9 @@ class Maximum(Function):
         x, y = (self.x, self.y) if i == 0 else (self.y, self.x)
         # Ties share the gradient, so the two partials still sum to 1.
         return (self.beats(x, y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
+
+    def partial_t(self, i, out):
+        return _constant(self.partial(i), out)  # a mask: its derivative is 0
 
 
 class Minimum(Maximum):
@@ -394,6 +505,9 @@ class Where(Function):
     def partial(self, i):
         return self.cond if i == 0 else ~self.cond
 
+    def partial_t(self, i, out):
+        return _constant(self.partial(i), out)  # a mask: its derivative is 0
+
 
 class Clip(Function):
     """z = min(max(x, lo), hi);  ∂z/∂x = 1 inside [lo, hi], 0 outside"""
@@ -411,6 +525,9 @@ class Clip(Function):
 
     def partial(self, i):
         return self.inside
+
+    def partial_t(self, i, out):
+        return _constant(self.inside, out)  # a mask: its derivative is 0
 
 
 def clip_bounds(lo: Any, hi: Any) -> tuple[Any, Any]:
@@ -474,6 +591,9 @@ class Cast(Function):
     def jvp(self, t, i):
         return t.astype(self.out_dtype, copy=False)
 
+    def backward_t(self, g, i, out):
+        return g if g.dtype == self.in_dtype else Cast.apply(g, dtype=self.in_dtype)
+
 
 # ----------------------------------------------------------------- reductions
 
@@ -509,6 +629,16 @@ def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     return g if keepdims else np.expand_dims(g, axes)
 
 
+def _expand_t(g: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
+    """_expand on a tensor: the reduced axes put back as size 1 (a recorded reshape)."""
+    if keepdims:
+        return g
+    shape = list(g.shape)
+    for a in axes:  # ascending, so each lands where it was
+        shape.insert(a, 1)
+    return Reshape.apply(g, shape=tuple(shape))
+
+
 def _spread(g: np.ndarray, kept_shape: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
     """g (the reduced shape) copied back over every position that was reduced."""
     out = np.empty(shape, dtype=g.dtype)
@@ -534,6 +664,9 @@ class Sum(Function):
     def jvp(self, t, i):
         return t.sum(axis=self.axes, keepdims=self.keepdims)
 
+    def backward_t(self, g, i, out):
+        return Expand.apply(Reshape.apply(g, shape=self.kept_shape), shape=self.shape)
+
 
 class Mean(Function):
     """z = (1/n) Σ x over axis;  ∂z/∂x = 1/n"""
@@ -555,6 +688,11 @@ class Mean(Function):
 
     def jvp(self, t, i):
         return t.mean(axis=self.axes, keepdims=self.keepdims)
+
+    def backward_t(self, g, i, out):
+        # Spread, then divide (as PyTorch): over an empty axis nothing is divided by n = 0,
+        # so the derivative with respect to g is 0, not 0·(1/0) = nan.
+        return Expand.apply(Reshape.apply(g, shape=self.kept_shape), shape=self.shape) / self.n
 
 
 class Max(Function):
@@ -586,6 +724,10 @@ class Max(Function):
 
     def jvp(self, t, i):
         return (t * self.weight).sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward_t(self, g, i, out):
+        # The weights are piecewise constant (a mask over the k maxima, / k): derivative 0.
+        return _expand_t(g, self.axes, self.keepdims) * _constant(self.weight, g)
 
 
 class Min(Max):
@@ -623,7 +765,8 @@ class Var(Function):
         centered = x - x.mean(axis=axes, keepdims=True) if n else x
         with np.errstate(divide="ignore", invalid="ignore"):
             # The partial 2(x - x̄)/(n - c), a Python float factor keeping float32.
-            self.dz = centered * (2.0 / dof if dof else math.inf)
+            self.scale = 2.0 / dof if dof else math.inf
+            self.dz = centered * self.scale
             return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims) / dof,
                               dtype=x.dtype)
 
@@ -632,6 +775,11 @@ class Var(Function):
 
     def jvp(self, t, i):
         return (t * self.dz).sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward_t(self, g, i, out):
+        x = self.parents[0]
+        centered = x - x.mean(axis=self.axes, keepdims=True) if x.numel() else x
+        return _expand_t(g, self.axes, self.keepdims) * centered * self.scale
 
 
 class Norm(Function):
@@ -657,6 +805,13 @@ class Norm(Function):
 
     def jvp(self, t, i):
         return (t * self._unit()).sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward_t(self, g, i, out):
+        g, z = _expand_t(g, self.axes, self.keepdims), _expand_t(out, self.axes, self.keepdims)
+        zero = self.z == 0
+        if zero.any():  # x/z = 0/0 there: the subgradient 0, with derivative 0 (PyTorch's)
+            g, z = g * _constant(~zero, g), where(zero, 1.0, z)
+        return g / z * self.parents[0]
 
 
 def shifted_exp(x: np.ndarray, axis: Any, finite_max: bool = False) -> tuple[np.ndarray, ...]:
@@ -702,6 +857,10 @@ class LogSumExp(Function):
     def jvp(self, t, i):
         return (t * self.softmax).sum(axis=self.axes, keepdims=self.keepdims)
 
+    def backward_t(self, g, i, out):
+        softmax = (self.parents[0] - _expand_t(out, self.axes, self.keepdims)).exp()
+        return _expand_t(g, self.axes, self.keepdims) * softmax
+
 
 class Softmax(Function):
     """zᵢ = e^xᵢ / Σⱼ e^xⱼ;  ∂L/∂x = z ⊙ (g - Σ g ⊙ z)  (Jacobian diag(z) - z zᵀ, symmetric)"""
@@ -720,6 +879,9 @@ class Softmax(Function):
 
     jvp = backward
 
+    def backward_t(self, g, i, out):
+        return out * (g - (g * out).sum(axis=self.axis, keepdims=True))
+
 
 class LogSoftmax(Function):
     """zᵢ = xᵢ - log Σⱼ e^xⱼ;  ∂L/∂x = g - softmax(x) Σ g"""
@@ -737,6 +899,9 @@ class LogSoftmax(Function):
 
     def jvp(self, t, i):
         return t - (self.softmax * t).sum(axis=self.axis, keepdims=True)
+
+    def backward_t(self, g, i, out):
+        return g - out.exp() * g.sum(axis=self.axis, keepdims=True)  # softmax = e^out
 
 
 # ----------------------------------------------------------------- shape and indexing
@@ -758,6 +923,9 @@ class Reshape(Function):
     def jvp(self, t, i):
         return t.reshape(self.out_shape)
 
+    def backward_t(self, g, i, out):
+        return Reshape.apply(g, shape=self.in_shape)
+
 
 class Transpose(Function):
     """z = x with axes permuted;  the gradient is permuted back"""
@@ -775,6 +943,10 @@ class Transpose(Function):
     def jvp(self, t, i):
         return np.transpose(t, self.axes)
 
+    def backward_t(self, g, i, out):
+        inverse = None if self.axes is None else tuple(int(a) for a in np.argsort(self.axes))
+        return Transpose.apply(g, axes=inverse)
+
 
 class Expand(Function):
     """z = x broadcast to a larger shape (a read-only view, no copy);
@@ -791,6 +963,9 @@ class Expand(Function):
 
     def jvp(self, t, i):
         return np.broadcast_to(t, self.out_shape)
+
+    def backward_t(self, g, i, out):
+        return unbroadcast(g, self.in_shape)
 
 
 class Repeat(Function):
@@ -813,6 +988,11 @@ class Repeat(Function):
 
     def jvp(self, t, i):
         return np.tile(t, self.reps)
+
+    def backward_t(self, g, i, out):
+        split = tuple(n for pair in zip(self.reps, self.padded, strict=True) for n in pair)
+        tiles = Sum.apply(Reshape.apply(g, shape=split), axis=tuple(range(0, len(split), 2)))
+        return Reshape.apply(tiles, shape=self.in_shape)
 
 
 def _own_index(index: Any) -> Any:
@@ -853,6 +1033,38 @@ class GetItem(Function):
     def jvp(self, t, i):
         return t[self.index]
 
+    def backward_t(self, g, i, out):
+        return ScatterAdd.apply(g, index=self.index, shape=self.shape)
+
+
+class ScatterAdd(Function):
+    """z = zeros(shape) with v added at index, repeated indices adding up: the adjoint of
+    x[index] (what its gradient is, recorded);  ∂L/∂v = g[index]"""
+    name = "scatter_add"
+
+    def forward(self, v, index, shape):
+        self.index = index = _own_index(index)
+        self.shape = shape
+        return _scatter_add(v, index, shape)
+
+    def backward(self, g, i):
+        return g[self.index]
+
+    def jvp(self, t, i):
+        return _scatter_add(t, self.index, self.shape)
+
+    def backward_t(self, g, i, out):
+        return GetItem.apply(g, index=self.index)
+
+
+def _scatter_add(v: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, dtype=v.dtype)
+    if _is_basic(index):
+        out[index] = v
+    else:
+        np.add.at(out, index, v)  # repeated indices accumulate
+    return out
+
 
 class SetItem(Function):
     """z = x with z[index] = v (the in-place t[index] = v, recorded);
@@ -877,6 +1089,11 @@ class SetItem(Function):
         out = np.array(t, copy=True) if i == 0 else np.zeros(self.shape, dtype=t.dtype)
         out[self.index] = 0 if i == 0 else t
         return out
+
+    def backward_t(self, g, i, out):
+        if i == 0:  # g with g[index] = 0, recorded as that very write
+            return SetItem.apply(g, _constant(0, g), index=self.index)
+        return GetItem.apply(g, index=self.index)
 
 
 class Concatenate(Function):
@@ -903,6 +1120,9 @@ class Concatenate(Function):
         out[self._slice(i)] = t
         return out
 
+    def backward_t(self, g, i, out):
+        return GetItem.apply(g, index=self._slice(i))
+
 
 class Stack(Function):
     """z = [x₀, x₁, …] stacked on a new axis;  input i's gradient is g taken at i on that axis"""
@@ -923,6 +1143,9 @@ class Stack(Function):
         index[self.axis] = i
         out[tuple(index)] = t
         return out
+
+    def backward_t(self, g, i, out):
+        return GetItem.apply(g, index=(slice(None),) * self.axis + (i,))
 
 
 # ----------------------------------------------------------------- fused ops
@@ -960,6 +1183,15 @@ class FusedLinear(Function):
             return self.x @ t.T
         return t  # the engine broadcasts it over the rows
 
+    def backward_t(self, g, i, out):
+        x, w = self.parents[0], self.parents[1]
+        if i == 0:
+            return MatMul.apply(g, w)
+        g2 = Reshape.apply(g, shape=(-1, g.shape[-1]))
+        if i == 1:
+            return MatMul.apply(_swap_last(g2), Reshape.apply(x, shape=(-1, x.shape[-1])))
+        return Sum.apply(g2, axis=0)
+
     def flops(self, out_size, in_size):
         return 2 * out_size * self.w.shape[1]
 
@@ -984,7 +1216,8 @@ class SoftmaxCrossEntropy(Function):
         else:
             per_row = -(targets * (shifted - np.log(s))).sum(axis=1)
             # ŷ Σy - y: the softmax minus the target row, when the targets sum to 1.
-            self.dz = p * targets.sum(axis=1, keepdims=True) - targets
+            self.mass = targets.sum(axis=1, keepdims=True)
+            self.dz = p * self.mass - targets
         if reduction == "mean":
             self.dz /= len(z)
             return per_row.sum() / len(z)  # np.mean's Python wrapper costs more than this
@@ -996,6 +1229,17 @@ class SoftmaxCrossEntropy(Function):
     def jvp(self, t, i):
         per_row = (self.dz * t).sum(axis=1)
         return per_row if self.reduction == "none" else per_row.sum()
+
+    mass = 1.0  # Σy of each row: 1 for labels; forward saves the rows' sums for targets
+
+    def backward_t(self, g, i, out):
+        # ∂l/∂z = (softmax(z) Σy - y) / n: its value is the saved dz, and it moves with z as
+        # softmax does, times Σy / n (y is a constant). So dz + (p - p's value) Σy / n, the
+        # bracket 0 but with softmax's derivative; nothing of the caller's targets is kept.
+        p = Softmax.apply(self.parents[0], axis=1)
+        n = len(p) if self.reduction == "mean" else 1
+        dz = _constant(self.dz, p) + (p - _constant(p.data, p)) * _constant(self.mass / n, p)
+        return (Reshape.apply(g, shape=(-1, 1)) if self.reduction == "none" else g) * dz
 
 
 
@@ -1028,6 +1272,13 @@ class BinaryCrossEntropy(Function):
         # log(1 - p) - log p is ±inf at p = 0 or 1 (the two differ only for p within
         # e⁻¹⁰⁰ of 0 or 1).
         return self.log_q - self.log_p
+
+    def partial_t(self, i, out):
+        p, y = self.parents
+        if i == 0:
+            return (p - y) / maximum(p * (1.0 - p), _BCE_EPS)
+        with np.errstate(divide="ignore"):  # log 0 = -inf, clamped as in the forward
+            return maximum((-p).log1p(), -100.0) - maximum(p.log(), -100.0)
 
 
 

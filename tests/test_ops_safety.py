@@ -514,3 +514,24 @@ def test_crosscheck_integer_max_and_0d_axes_with_torch():
     b = np.array([1, 2, 120])
     np.testing.assert_allclose(Tensor(b).logsumexp().data,
                                torch.logsumexp(torch.tensor(b), 0).double().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["log", "div"])
+def test_a_subnormal_float32_divisor_gives_the_gradient_not_nan(op):
+    """g / x, not g · (1/x): 1/x overflows to inf for a float32 x below about 3e-39, and a
+    zero upstream gradient then gave 0 · inf = nan where PyTorch (and the math) give 0;
+    a small one gave inf where g / x is finite."""
+    x = mg.tensor(np.array([1e-40, 1e-40, 2.0], dtype=np.float32), requires_grad=True)
+    upstream = np.array([0.0, 1e-10, 1.0], dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = x.log() if op == "log" else mg.tensor(np.float32(1.0)) / x
+        if op == "log":
+            (out * mg.tensor(upstream)).sum().backward()
+            want = upstream / x.data
+        else:  # ∂(1/x)/∂x = -1/x²: use x as the numerator instead, ∂(x/c)/∂x = 1/c
+            x.grad = None
+            c = mg.tensor(np.array([1e-40, 1e-40, 2.0], dtype=np.float32))
+            (x / c * mg.tensor(upstream)).sum().backward()
+            want = upstream / c.data
+    assert np.isfinite(x.grad).all(), x.grad
+    np.testing.assert_allclose(x.grad, want, rtol=1e-6)

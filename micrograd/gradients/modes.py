@@ -10,7 +10,10 @@ naive    The chain rule as a recursion without memoisation. For each leaf, every
          and cached.
 forward  Forward-mode differentiation: one tangent pass per scalar entry of each
          leaf, each pass a chain of Jacobian-vector products from the leaf up to
-         the output. Its cost grows with the number of inputs.
+         the output. Its cost grows with the number of inputs. One pass is
+         `push_tangents`; `graph_jvp` runs it on any recorded graph, which is how
+         micrograd.functional computes jvp, forward-mode Jacobians and the
+         forward-over-reverse Hessian-vector product.
 
 Both are reached through `Tensor.backward(mode=...)` and both refuse to start,
 with the number they would need, when the count of partials they would evaluate
@@ -19,13 +22,16 @@ counting paths and the targets each node reaches (see `_count`).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 
 from ..autograd import _store_grad, consumer_counts, register_mode, release, toposort, unbroadcast
 from ..engine import Tensor
 from ..errors import BudgetError
 
-__all__ = ["BudgetError", "naive", "forward", "estimate_partials", "DEFAULT_MAX_PARTIALS"]
+__all__ = ["BudgetError", "naive", "forward", "estimate_partials", "DEFAULT_MAX_PARTIALS",
+           "push_tangents", "graph_jvp", "inputs_first"]
 
 DEFAULT_MAX_PARTIALS = 2_000_000
 
@@ -202,6 +208,54 @@ def naive(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
         release([node._ctx for node in order if node._ctx is not None])
 
 
+def push_tangents(nodes: Iterable[Tensor], tangent: dict[Tensor, np.ndarray]
+                  ) -> dict[Tensor, np.ndarray]:
+    """One forward-mode pass, a Jacobian-vector product: ṅ = Σ_i ∂n/∂x_i · ẋ_i for each of
+    `nodes` (inputs first), from the tangents ẋ already in `tangent` (the seeds, kept as
+    given). A node none of whose inputs has a tangent gets none: it does not depend on the
+    seeds, and no partial is evaluated for it. Fills `tangent` and returns it."""
+    for node in nodes:
+        fn = node._ctx
+        if fn is None or node in tangent:  # a leaf, or a seed
+            continue
+        t: np.ndarray | None = None
+        for i, p in enumerate(fn.parents):
+            if p in tangent:
+                pt = fn.call_jvp(tangent[p], i)
+                t = pt if t is None else t + pt
+        if t is None:
+            continue
+        if t.shape != node._data.shape:
+            t = np.broadcast_to(t, node._data.shape)
+        tangent[node] = t
+    return tangent
+
+
+def inputs_first(outputs: Sequence[Tensor]) -> list[Tensor]:
+    """The nodes of the outputs' recorded graphs that need a gradient, each once and after
+    all of its inputs; refuses (raises) if one was freed or changed in place since."""
+    order: dict[Tensor, None] = {}  # a dict keeps the first place of a node shared by outputs
+    for out in outputs:
+        nodes = list(toposort(out))
+        nodes.reverse()
+        for node in nodes:
+            if node not in order:
+                if node._ctx is not None:
+                    node._ctx.check(node)
+                order[node] = None
+    return list(order)
+
+
+def graph_jvp(outputs: Sequence[Tensor], tangent: dict[Tensor, np.ndarray]
+              ) -> list[np.ndarray | None]:
+    """∂outputs/∂x · ẋ for the tangents ẋ = tangent[x] of tensors x below the outputs, by one
+    push through the outputs' recorded graphs (any graph: one recorded by create_graph=True
+    too): each edge above a seed has its partial evaluated once, however many outputs
+    share it. None for an output that depends on no seed. Fills `tangent` as it goes."""
+    push_tangents(inputs_first(outputs), tangent)
+    return [tangent.get(out) for out in outputs]
+
+
 def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
             max_partials: int | None = None) -> None:
     """Gradients by forward mode: for each scalar input, push a unit tangent up to the output."""
@@ -214,18 +268,7 @@ def forward(root: Tensor, seed: np.ndarray, retain_graph: bool = False,
         for j in np.ndindex(*target.shape):
             tangent = {target: np.zeros(target.shape, dtype=target._data.dtype)}
             tangent[target][j] = 1
-            for node in above:
-                fn = node._ctx
-                assert fn is not None  # nodes above a target are made by ops
-                t: np.ndarray | None = None
-                for i, p in enumerate(fn.parents):
-                    if p in tangent:
-                        pt = fn.call_jvp(tangent[p], i)
-                        t = pt if t is None else t + pt
-                assert t is not None  # a node above the target has an input on the way
-                if t.shape != node._data.shape:
-                    t = np.broadcast_to(t, node._data.shape)
-                tangent[node] = t
+            push_tangents(above, tangent)
             # d(Σ seed ⊙ root)/d target[j]: the output tangent projected on the seed.
             grad[j] = np.sum(seed * tangent[root])
         _store_grad(target, grad, owned=True)

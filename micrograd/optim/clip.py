@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Tensor
+from ..engine import Tensor, no_grad
 from ..errors import OptimizerError
 from .optimizer import check_flag, check_number, check_positive, param_list
 
@@ -37,7 +37,8 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     if not grads:
         return np.float64(0.0)
     # The norm of the per-tensor norms is the norm of all entries together.
-    norms = [np.linalg.norm(g.ravel(), ord=norm_type) if g.size else 0.0 for g in grads]
+    values = [np.asarray(g) for g in grads]  # a recorded .grad (create_graph) is a tensor
+    norms = [np.linalg.norm(a.ravel(), ord=norm_type) if a.size else 0.0 for a in values]
     total = np.float64(np.linalg.norm(np.asarray(norms, dtype=np.float64), ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise OptimizerError(f"{where}: the total norm of order {norm_type:g} of the gradients "
@@ -45,8 +46,9 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
                              "comes from (micrograd.detect_anomaly())")
     coef = max_norm / (total + 1e-6)
     if not coef >= 1.0:  # under the bound: left alone; a nan total makes every gradient nan
-        for g in grads:
-            g *= coef
+        with no_grad():  # a recorded .grad (create_graph) is scaled, not differentiated
+            for g in grads:
+                g *= coef
     return total
 
 

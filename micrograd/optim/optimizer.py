@@ -219,7 +219,9 @@ class Optimizer:
             if options != self._last_checked.get(k):  # unchanged since the last step: checked
                 self._checked(options, f"{where} (param group {k})", fresh=False)
                 self._last_checked[k] = options
-        todo = [(p, g, group) for group in self.param_groups for p in group["params"]
+        # A .grad recorded by backward(create_graph=True) is a tensor: its values step.
+        todo = [(p, g._data if isinstance(g, Tensor) else g, group)
+                for group in self.param_groups for p in group["params"]
                 if (g := p.grad) is not None]
         for p, g, _ in todo:
             if np.shape(g) != p.shape:  # numpy would broadcast it over p without a word
