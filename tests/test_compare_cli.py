@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
+import numpy as np
 import pytest
 
 from micrograd.cli import main
@@ -155,3 +157,106 @@ def test_both_forms_plot_in_one_figure(tmp_path):
     path = plot_compare(rows, tmp_path / "both.svg")
     svg = path.read_text()
     assert "(fused)" in svg and "(unfused)" in svg
+
+
+# --------------------------------------------------------------------------- finite differences
+
+def test_finite_differences_are_a_fourth_column_counted_in_loss_evaluations(tmp_path, capsys):
+    out_json = tmp_path / "fd.json"
+    assert main(["compare", "--model", "chain", "--depth", "1:3", "--width", "3",
+                 "--json", str(out_json)]) == 0
+    text = capsys.readouterr().out
+    assert "evals" in text and "fd/bp" in text and "cheap-gradient constant" in text
+    for r in json.loads(out_json.read_text())["rows"]:
+        fd = r["fd"]
+        # two loss evaluations per scalar parameter, each one forward pass
+        assert fd["evals"] == 2 * r["params"]
+        assert fd["ops"] == fd["evals"] * r["forward_ops"]
+        assert fd["flops"] == fd["evals"] * r["forward_flops"]
+        assert fd["agree"] is True and fd["max_rel_err"] < 1e-6
+        assert r["fd/backprop"] == fd["flops"] / (r["forward_flops"] + r["backprop"]["flops"])
+        assert r["backprop/forward flops"] == r["backprop"]["flops"] / r["forward_flops"]
+        line = next(s for s in text.splitlines() if s.lstrip().startswith(f"{r['depth']} "))
+        assert line.split("|")[2].strip() == f"{fd['evals']:,}"
+
+
+def test_finite_differences_are_the_gradient(monkeypatch):
+    """A wrong backprop gradient is caught by fd's column: its agreement is its own check."""
+    from micrograd.lab import compare
+
+    (row,) = run_compare("mlp", [1], width=3, modes=("backprop",))
+    assert row["fd"]["agree"]
+    real = compare.finite_differences
+
+    def off(m, eps=compare.FD_EPS):
+        grads, evals = real(m, eps)
+        grads[0] = grads[0] * (1 + 1e-4)  # one parameter's gradient off by 0.01 %
+        return grads, evals
+
+    monkeypatch.setattr(compare, "finite_differences", off)
+    (row,) = run_compare("mlp", [1], width=3, modes=("backprop",))
+    assert row["fd"]["agree"] is False and 1e-6 < row["fd"]["max_rel_err"] < 1e-3
+    assert "fd: differs from backprop" in format_table([row])
+
+
+def test_finite_differences_over_budget_are_skipped_before_any_evaluation(capsys):
+    # chain depth 2, width 4: 40 parameters, 8 forward ops a pass: 640 forward ops
+    assert main(["compare", "--model", "chain", "--depth", "2", "--max-partials", "600"]) == 0
+    text = capsys.readouterr().out
+    assert "depth 2, fd: skipped (80 loss evaluations would run 640 forward ops)" in text
+
+
+# --------------------------------------------------------------------------- the figure
+
+def _figure(monkeypatch, rows, **options):
+    """plot_compare's figure, caught before it is saved and closed."""
+    from micrograd.lab import compare_plot
+
+    caught = {}
+
+    def keep(fig, path):
+        caught["fig"] = fig
+        fig.canvas.draw()
+        return path
+
+    monkeypatch.setattr(compare_plot, "save_figure", keep)
+    plot_compare(rows, "unused.png", **options)
+    return caught["fig"]
+
+
+def test_slopes_are_read_on_log_log_axes_and_exponentials_on_semilog(monkeypatch):
+    fig = _figure(monkeypatch, run_compare("chain", range(1, 9), modes=("backprop", "naive")))
+    ax = fig.axes[0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    labels = ax.get_legend_handles_labels()[1]
+    slope = {lab.split()[0]: float(re.search(r"slope ([\d.]+)", lab)[1])
+             for lab in labels if "slope" in lab}
+    assert slope["backprop"] == pytest.approx(1.0, abs=0.1)  # 5L + 1
+    assert slope["naive"] == pytest.approx(2.0, abs=0.25)    # 3L² + 6L
+    fig = _figure(monkeypatch, run_compare("ladder", range(1, 9), modes=("backprop", "naive")))
+    ax = fig.axes[0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("linear", "log")
+    naive = next(lab for lab in ax.get_legend_handles_labels()[1] if lab.startswith("naive"))
+    factor = float(re.search(r"×([\d.]+) per level", naive)[1])
+    assert factor == pytest.approx(2.0, abs=0.05)  # 3·2^L − 2
+
+
+def test_the_ratio_label_sits_clear_of_its_own_line(monkeypatch):
+    """The ladder's forward/backprop is a flat line at w = 4; its "×4.0" label used to sit
+    on it."""
+    fig = _figure(monkeypatch, run_compare("ladder", range(1, 9)))
+    renderer = fig.canvas.get_renderer()
+    checked = 0
+    for ax in fig.axes[1:]:
+        (line, *_) = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 2]
+        xy = ax.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        dense = np.concatenate([np.linspace(a, b, 50) for a, b in zip(xy, xy[1:], strict=False)])
+        for text in ax.texts:
+            if not text.get_text().startswith("×"):
+                continue
+            box = text.get_window_extent(renderer).expanded(1.05, 1.2)
+            inside = ((dense[:, 0] >= box.x0) & (dense[:, 0] <= box.x1)
+                      & (dense[:, 1] >= box.y0) & (dense[:, 1] <= box.y1))
+            assert not inside.any(), (ax.get_title(), text.get_text())
+            checked += 1
+    assert checked == 2

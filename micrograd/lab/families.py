@@ -1,4 +1,5 @@
-"""The model families the lab measures and draws, each defined once: chain, mlp, ladder, lab.
+"""The model families the lab measures and draws, each defined once: chain, mlp, ladder, lab,
+scalar-mlp.
 
 `micrograd compare`, `micrograd graph`, `micrograd check`, the demo, the docs and the tests
 all build their models here, so every place that counts a family's work counts the
@@ -21,6 +22,12 @@ An op's partials are counted per input edge, so fusing k ops into one removes ed
 `linear` has 3 (2 when x needs no grad) where `matmul` + `add` have 4 (3), and
 `cross_entropy` has 1 where the written-out loss has 4. The closed forms of both forms
 are in closed_forms.py and derived in docs/complexity.md.
+
+Two granularities. Every family but one records tensor ops: a layer is a few nodes however
+wide it is. scalar-mlp is the mlp written in scalars, one node per weight, product and sum,
+as the lab's formulas and a scalar engine write it: there every value feeds every unit of
+the next layer, and naive mode's work becomes exponential in depth where the tensor form's
+is quadratic.
 """
 from __future__ import annotations
 
@@ -242,6 +249,61 @@ def _lab(depth: int, width: int, batch: int, seed: int, fused: bool) -> Model:
     return lab_model(width, batch, seed, fused)
 
 
+# --------------------------------------------------------------------------- scalar-mlp
+
+def _scalar_mlp(depth: int, width: int, batch: int, seed: int, fused: bool) -> Model:
+    """The mlp family's network on one point, written in scalars as the lab's formulas
+    (h̃ᵢ = Σⱼ W[j, i] hⱼ + bᵢ) and a scalar engine write it: every weight, bias and
+    activation is its own 0-d tensor, every product and sum its own op.
+
+    The same numbers as `mlp` at batch 1 with the same seed, so the same loss and gradients.
+    Each unit computes ((b + W[0, i] h₀) + W[1, i] h₁) + … then tanh (not in the output
+    layer); the loss is log(Σₖ exp(zₖ)) − z_label (not shifted by the max: the untrained
+    logits are small).
+
+    Records: per unit of fan-in m, m `mul` (2 edges; 1 in the first layer, where the inputs
+    need no grad) and m `add` (2), then `tanh` (1) in hidden layers; the loss `exp` (1 per
+    logit), `add` (2 per logit after the first), `log` (1) and `sub` (2). Every hidden value
+    reaches each unit of the next layer, so the paths from the loss multiply by the width at
+    each layer: naive mode's work grows exponentially with depth.
+    """
+    sizes = mlp_sizes(depth, width)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (1, sizes[0]))  # the draws of _mlp at batch 1, in the same order
+    label = int(rng.integers(0, sizes[-1], 1)[0])
+    arrays = _init_layers(sizes, rng)
+    x = [Tensor(np.asarray(v), name=f"x[{j}]") for j, v in enumerate(X[0])]
+    layers: list[tuple[list[list[Tensor]], list[Tensor]]] = []
+    params: list[Tensor] = []
+    for k, (W, b) in enumerate(arrays, start=1):
+        prefix = "out" if k == len(arrays) else f"hidden{k}"
+        Ws = [[_fresh(np.asarray(W[j, i]), f"{prefix}.W[{j},{i}]") for j in range(W.shape[0])]
+              for i in range(W.shape[1])]  # Ws[i] holds the weights into unit i
+        bs = [_fresh(np.asarray(b[i]), f"{prefix}.b[{i}]") for i in range(len(b))]
+        layers.append((Ws, bs))
+        params += [Ws[i][j] for j in range(W.shape[0]) for i in range(W.shape[1])] + bs
+
+    def loss() -> Tensor:
+        h = x
+        for k, (Ws, bs) in enumerate(layers, start=1):
+            out = []
+            for weights, b in zip(Ws, bs, strict=True):
+                s = b
+                for w, v in zip(weights, h, strict=True):
+                    s = s + w * v
+                out.append(s.tanh() if k < len(layers) else s)
+            h = out
+        total = h[0].exp()
+        for z in h[1:]:
+            total = total + z.exp()
+        return total.log() - h[label]
+
+    shape = "-".join(map(str, sizes))
+    return Model("scalar-mlp", depth, width, False, params, loss,
+                 f"{shape} tanh network on one point, in scalars: per unit mul and add per "
+                 f"input, then tanh; loss exp, add, log, sub (log Σ exp(z) - z_label)")
+
+
 # --------------------------------------------------------------------------- ladder
 
 def _ladder(depth: int, width: int, batch: int, seed: int, fused: bool) -> Model:
@@ -275,6 +337,9 @@ class Family:
     default_width: int
     default_depth: int            # for a single picture (micrograd graph)
     fusable: bool                 # has a fused form
+    growth: str = "polynomial"    # how naive mode's work grows with depth: polynomial or
+    #                               exponential (which axes show it as a straight line)
+    default_depths: range = range(1, 17)  # what `micrograd compare` measures by default
 
     def takes(self, option: str) -> bool:
         return option in self.options
@@ -290,10 +355,15 @@ FAMILIES: dict[str, Family] = {f.name: f for f in [
            default_width=10, default_depth=2, fusable=True),
     Family("ladder", "L rungs x <- (x + x) / 2, loss sum(x): fan-out", _ladder,
            {"depth": "rungs", "width": "entries of x"},
-           default_width=4, default_depth=4, fusable=False),
+           default_width=4, default_depth=4, fusable=False, growth="exponential"),
     Family("lab", "the lab's 2-10-2 tanh network with softmax cross-entropy", _lab,
            {"width": "hidden units", "batch": "points from the two circles"},
            default_width=10, default_depth=1, fusable=True),
+    Family("scalar-mlp", "the mlp on one point written in scalars (0-d tensors), as the "
+           "lab's formulas", _scalar_mlp,
+           {"depth": "hidden layers", "width": "units per hidden layer"},
+           default_width=3, default_depth=2, fusable=False, growth="exponential",
+           default_depths=range(1, 7)),
 ]}
 
 DEFAULT_BATCH = 8
