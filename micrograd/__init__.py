@@ -84,6 +84,7 @@ from .train import fit
 from .viz.drawing import (
                      draw,  # micrograd.draw(t); render etc. in micrograd.viz
 )
+from .viz.explore import explore  # micrograd.explore(loss, "loss.html"): step through backward
 
 # dtype names as PyTorch spells them (torch.float32 ...); they are numpy's scalar types,
 # so Tensor(x, dtype=micrograd.float32) and t.dtype == micrograd.float32 both work.
@@ -106,5 +107,5 @@ __all__ = [
     "gradcheck", "GradcheckError",
     "nn", "optim", "data", "fit", "DivergenceError",
     "count_ops", "OpCounts", "BudgetError", "estimate_partials",
-    "draw", "save", "load",
+    "draw", "explore", "save", "load",
 ]

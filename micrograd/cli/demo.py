@@ -14,7 +14,8 @@ Train the lab's network (2 inputs, 10 tanh units, 2 logits, softmax cross-entrop
 on two concentric circles with Adam on mini-batches of 32, print the train,
 validation and test accuracy, and write into the output folder: the decision
 boundary, the training curves, the graph backprop walks for the trained network
-(plain, and coloured by how often naive mode evaluates each op), and the
+(plain, and coloured by how often naive mode evaluates each op), a page that steps
+through backprop and naive mode on it in a browser (explore.html), and the
 backprop-vs-naive complexity plot of a tanh chain. Takes a few seconds. The
 pictures need matplotlib (pip install 'micrograd[plot]') and the graphs Graphviz's
 `dot` (without it they are written as .dot text)."""

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from .. import data, optim
+from ..engine import Tensor
 from ..nn import MLP
 from ..nn import functional as F
 from ..train import History, evaluate, fit
 
 __all__ = ["DEFAULT_OUT", "DEFAULT_EPOCHS", "CirclesRun", "circles_experiment",
-           "circles_pictures", "extra_figures"]
+           "circles_pictures", "extra_figures", "explore_page"]
 
 DEFAULT_OUT = "micrograd-out"
 DEFAULT_EPOCHS = {False: 60, True: 40}  # by `fast`
@@ -85,7 +86,8 @@ def circles_pictures(run: CirclesRun, out: Path) -> list[Path]:
 def extra_figures(run: CirclesRun, out: Path) -> list[Path]:
     """The graph backprop walks for the trained network on 8 training points (the `lab`
     family in its fused form, as fit trained it: forward, and coloured by naive mode's
-    partial counts) and the backprop-vs-naive complexity plot of a tanh chain."""
+    partial counts), the page that steps through backprop and naive mode on it (written out
+    in tensor ops, explore.html) and the backprop-vs-naive complexity plot of a tanh chain."""
     from ..errors import GraphvizNotFoundError
     from ..viz import render
     from .closed_forms import closed_form
@@ -110,5 +112,29 @@ def extra_figures(run: CirclesRun, out: Path) -> list[Path]:
         except GraphvizNotFoundError as e:  # no Graphviz `dot`: keep the DOT text, say why
             pictures.append(render(graph, out / f"{name}.dot"))
             print(f"{name}: {e}; wrote the DOT source instead")
+    pictures += explore_page(run, out)
     pictures.append(plot_compare(run_compare("chain", range(1, 13)), out / "complexity_chain.png"))
     return pictures
+
+
+def explore_page(run: CirclesRun, out: Path) -> list[Path]:
+    """explore.html: the trained network on 8 training points, one op per line of the maths
+    (the unfused form), to step through in a browser; none without Graphviz's `dot`."""
+    from ..errors import GraphvizNotFoundError
+    from ..viz.explore import explore
+    from .families import lab_model
+
+    X, y = run.split.train
+    member = lab_model(net=run.model, points=(X[:8], y[:8]))
+
+    def loss() -> Tensor:
+        t = member.loss()
+        t.name = "loss"
+        return t
+    try:
+        explore(loss, out / "explore.html", title="Watch backprop and naive mode walk the "
+                "trained 2-10-2 network's loss on 8 training points")
+    except GraphvizNotFoundError as e:
+        print(f"explore.html: {e}; no page written")
+        return []
+    return [out / "explore.html"]

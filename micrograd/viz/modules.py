@@ -101,10 +101,11 @@ def draw_clusters(pic: Picture, g: GraphNodes, mods: Modules) -> None:
             pic.cluster_of[g.tensor_id(t)] = cid[p]
 
 
-def draw_boxes(pic: Picture, g: GraphNodes, mods: Modules, overlay: Overlay | None) -> None:
+def draw_boxes(pic: Picture, g: GraphNodes, mods: Modules,
+               overlay: Overlay | None) -> dict[str, str]:
     """Replace each module's ops, its own parameters and the tensors used only inside it
     by one box; tensors it hands to the rest of the graph stay visible. Then fold the
-    unnamed tensors left between two nodes into edge labels."""
+    unnamed tensors left between two nodes into edge labels. Returns node id -> its box."""
     box_of = {p: f"m{k}" for k, p in enumerate(mods.prefixes)}
     replace: dict[str, str] = {}  # node id -> the box that swallows it
     members: dict[str, list[Function]] = {p: [] for p in mods.prefixes}
@@ -140,6 +141,7 @@ def draw_boxes(pic: Picture, g: GraphNodes, mods: Modules, overlay: Overlay | No
             edges.append((s, d, kind))
     pic.edges = edges
     _fold_plain_tensors(pic, g)
+    return replace
 
 
 def _box(prefix: str, params: list[Tensor], ops: list[Function],
