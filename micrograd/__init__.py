@@ -8,6 +8,7 @@ from . import (  # the MLP toolkit: micrograd.nn.MLP, micrograd.optim.SGD, ...
 )
 from ._version import __version__ as __version__  # from the installed package metadata
 from .autograd import grad  # micrograd.grad(outputs, inputs, ...), torch.autograd.grad
+from .compile import compile as compile  # micrograd.compile(fn): run as generated numpy
 from .creation import (
                      arange,
                      empty,

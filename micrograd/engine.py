@@ -109,7 +109,9 @@ _observing_lock = threading.Lock()
 def observe(observer: Any) -> Iterator[Any]:
     """Tell `observer` about every op and local partial this thread runs inside the block.
 
-    The observer has on_forward(fn, parents, out) and on_partial(fn, i, a, b, kind).
+    The observer has on_forward(fn, parents, out) and on_partial(fn, i, a, b, kind);
+    inside the block every op run also keeps fn.apply_kwargs, the options it was
+    called with (axis=, shape=, ...), so that an observer can replay it (compile does).
     Blocks nest; leaving one removes exactly its own observer, even after an exception.
     """
     global _observing
@@ -243,6 +245,7 @@ class Function:
     __slots__ = ("parents", "versions", "__dict__", "__weakref__")
     parents: tuple[Tensor, ...]   # the input tensors, set when the op is recorded
     versions: tuple[int, ...]       # the inputs' and the output's versions at the forward
+    apply_kwargs: dict[str, Any]  # the options of apply(), kept only while observed
     name = "op"
     released = False
     elementwise = False  # set for subclasses that define partial() and not backward()
@@ -331,6 +334,8 @@ class Function:
                     out._ctx = fn
                     break
         if _observing and _state.observers:
+            # The options the op was called with, for observers that replay it (compile).
+            fn.apply_kwargs = kwargs
             for obs in _state.observers:
                 obs.on_forward(fn, parents, out)
         return out

@@ -16,12 +16,12 @@ from types import ModuleType
 
 from .._version import __version__
 from ..errors import MicrogradError
-from . import check, compare, demo, graph
+from . import check, compare, demo, explain, graph
 from .options import CommandError, Parser, UsageError, add_debug, one_line
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
-COMMANDS: tuple[ModuleType, ...] = (check, demo, compare, graph)
+COMMANDS: tuple[ModuleType, ...] = (check, demo, compare, graph, explain)
 
 DESCRIPTION = """\
 micrograd computes gradients three ways (backprop, the naive chain rule, forward
