@@ -7,12 +7,9 @@ from ..compile import compile
 from ..lab import families
 from .options import (
     UsageError,
-    add_form,
-    add_model,
+    add_one_member,
     add_seed,
     check_family_options,
-    parse_sizes,
-    whole,
 )
 
 NAME = "explain"
@@ -34,14 +31,7 @@ examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    depths = ", ".join(f"{f.name} {f.default_depth}" for f in families.FAMILIES.values()
-                       if f.takes("depth"))
-    add_model(p, default="lab", depth_type=whole(1), depth_metavar="N",
-              depth_help=f"layers, hidden layers or rungs (default: {depths}; lab takes none)")
-    p.add_argument("--sizes", type=parse_sizes, default=None, metavar="A,B,...",
-                   help="mlp only, instead of --depth and --width: every layer size from inputs "
-                        "to outputs, such as 2,10,10,2")
-    add_form(p, both=False)
+    add_one_member(p)
     p.add_argument("--forward-only", action="store_true",
                    help="the program of a call under no_grad: the forward alone")
     add_seed(p, "the weights and inputs")

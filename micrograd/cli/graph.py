@@ -12,13 +12,11 @@ from ..viz.explore import MAX_NODES, explore
 from .options import (
     CommandError,
     UsageError,
-    add_form,
-    add_model,
+    add_one_member,
     add_seed,
     check_family_options,
     check_output_file,
     output_file,
-    parse_sizes,
     whole,
 )
 
@@ -55,14 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--html", metavar="FILE", type=output_file(".html", ".htm"),
                    help="the page to write (needs Graphviz): step through the forward pass, "
                         "backprop and naive mode in a browser")
-    depths = ", ".join(f"{f.name} {f.default_depth}" for f in families.FAMILIES.values()
-                       if f.takes("depth"))
-    add_model(p, default="lab", depth_type=whole(1), depth_metavar="N",
-              depth_help=f"layers, hidden layers or rungs (default: {depths}; lab takes none)")
-    p.add_argument("--sizes", type=parse_sizes, default=None, metavar="A,B,...",
-                   help="mlp only, instead of --depth and --width: every layer size from inputs "
-                        "to outputs, such as 2,10,10,2")
-    add_form(p, both=False)
+    add_one_member(p)
     p.add_argument("--naive-counts", action="store_true",
                    help="colour each op by naive mode's evaluations of its partials against "
                         "backprop's (both numbers in its label)")

@@ -227,6 +227,19 @@ def add_model(p: argparse.ArgumentParser, default: str, depth_help: str,
                         "default 8)")
 
 
+def add_one_member(p: argparse.ArgumentParser) -> None:
+    """--model (default lab), --depth N, --width, --batch, --sizes and --form: the one family
+    member that `graph` draws and `explain` compiles."""
+    depths = ", ".join(f"{f.name} {f.default_depth}" for f in FAMILIES.values()
+                       if f.takes("depth"))
+    add_model(p, default="lab", depth_type=whole(1), depth_metavar="N",
+              depth_help=f"layers, hidden layers or rungs (default: {depths}; lab takes none)")
+    p.add_argument("--sizes", type=parse_sizes, default=None, metavar="A,B,...",
+                   help="mlp only, instead of --depth and --width: every layer size from inputs "
+                        "to outputs, such as 2,10,10,2")
+    add_form(p, both=False)
+
+
 def add_form(p: argparse.ArgumentParser, both: bool) -> None:
     """--form (and its shorthand --fused): which of a family's two forms to record."""
     forms = ["unfused", "fused"] + (["both"] if both else [])
