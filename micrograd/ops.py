@@ -212,42 +212,36 @@ class MatMul(Function):
 
     def backward(self, g, i):
         x, y = self.x, self.y
-        if x.ndim == 2 and y.ndim == 2:
+        if x.ndim == 2 and y.ndim == 2:  # the common case, without the general one's calls
             return g @ y.T if i == 0 else x.T @ g
-        # 1-D operands are promoted to matrices (a row for x, a column for y), as
-        # numpy does, and the added axis is removed again from the result.
-        x2 = x[None, :] if x.ndim == 1 else x
-        y2 = y[:, None] if y.ndim == 1 else y
-        g2 = g[..., None] if y.ndim == 1 else g
-        if x.ndim == 1:
-            g2 = g2[..., None, :]
-        if i == 0:
-            gx = np.matmul(g2, np.swapaxes(y2, -1, -2))
-            return gx[..., 0, :] if x.ndim == 1 else gx
-        gy = np.matmul(np.swapaxes(x2, -1, -2), g2)
-        return gy[..., 0] if y.ndim == 1 else gy
+        return _matmul_vjp(g, x, y, i, np.matmul, lambda a: np.swapaxes(a, -1, -2))
 
     def jvp(self, t, i):
         return np.matmul(t, self.y) if i == 0 else np.matmul(self.x, t)
 
     def backward_t(self, g, i, out):
-        x, y = self.parents  # the array form above, step for step, in recorded ops
-        if x.ndim == 2 and y.ndim == 2:
-            return MatMul.apply(g, _swap_last(y)) if i == 0 else MatMul.apply(_swap_last(x), g)
-        x2 = x[None, :] if x.ndim == 1 else x
-        y2 = y[:, None] if y.ndim == 1 else y
-        g2 = g[..., None] if y.ndim == 1 else g
-        if x.ndim == 1:
-            g2 = g2[..., None, :]
-        if i == 0:
-            gx = MatMul.apply(g2, _swap_last(y2))
-            return gx[..., 0, :] if x.ndim == 1 else gx
-        gy = MatMul.apply(_swap_last(x2), g2)
-        return gy[..., 0] if y.ndim == 1 else gy
+        x, y = self.parents
+        return _matmul_vjp(g, x, y, i, MatMul.apply, _swap_last)
 
     def flops(self, out_size, in_size):
         # Each output entry is a dot product over the contracted axis: 2mnk in all.
         return 2 * out_size * self.x.shape[-1]
+
+
+def _matmul_vjp(g: Any, x: Any, y: Any, i: int, matmul: Any, swap_last: Any) -> Any:
+    """g @ yᵀ (i = 0) or xᵀ @ g (i = 1) for operands of any rank, written once for arrays
+    (np.matmul) and for tensors (MatMul.apply): 1-D operands are promoted to matrices (a
+    row for x, a column for y), as numpy does, and the added axis is removed again."""
+    x2 = x[None, :] if x.ndim == 1 else x
+    y2 = y[:, None] if y.ndim == 1 else y
+    g2 = g[..., None] if y.ndim == 1 else g
+    if x.ndim == 1:
+        g2 = g2[..., None, :]
+    if i == 0:
+        gx = matmul(g2, swap_last(y2))
+        return gx[..., 0, :] if x.ndim == 1 else gx
+    gy = matmul(swap_last(x2), g2)
+    return gy[..., 0] if y.ndim == 1 else gy
 
 
 def _swap_last(t: Tensor) -> Tensor:
