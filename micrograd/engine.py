@@ -281,10 +281,10 @@ class Function:
             f"cannot record it; give {type(self).__name__} a backward_t(g, i, out) written "
             "with tensor ops to differentiate it twice")
 
-    def flops(self, out_size: int, in_size: int) -> int:
-        """Multiply-adds of one evaluation (forward or one partial) that maps between an
-        output-shaped array of out_size entries and an input-side one of in_size:
-        one per entry for elementwise ops and reductions."""
+    def flops(self, out_size: int, in_size: int, i: int | None = None) -> int:
+        """Multiply-adds of one evaluation that maps between an output-shaped array of
+        out_size entries and an input-side one of in_size: the forward (i None) or the
+        partial for input i. One per entry for elementwise ops and reductions."""
         return max(out_size, in_size)
 
     def release(self) -> None:

@@ -223,7 +223,7 @@ class MatMul(Function):
         x, y = self.parents
         return _matmul_vjp(g, x, y, i, MatMul.apply, _swap_last)
 
-    def flops(self, out_size, in_size):
+    def flops(self, out_size, in_size, i=None):
         # Each output entry is a dot product over the contracted axis: 2mnk in all.
         return 2 * out_size * self.x.shape[-1]
 
@@ -1186,8 +1186,10 @@ class FusedLinear(Function):
             return MatMul.apply(_swap_last(g2), Reshape.apply(x, shape=(-1, x.shape[-1])))
         return Sum.apply(g2, axis=0)
 
-    def flops(self, out_size, in_size):
-        return 2 * out_size * self.w.shape[1]
+    def flops(self, out_size, in_size, i=None):
+        if i == 2:  # the bias: g summed over the batch (its JVP: t spread over it)
+            return out_size
+        return 2 * out_size * self.w.shape[1]  # x @ wᵀ and its two partials: 2mnk each
 
 
 

@@ -408,3 +408,24 @@ def test_random_graphs_modes_agree_and_counts_match(program):
     for mode in ("naive", "forward"):
         for t, g, ref in zip(targets, grads[mode], grads["backprop"]):
             assert close(g, ref), (mode, t.shape, g, ref)
+
+
+def test_fused_linear_charges_its_partials_what_the_unfused_ops_do():
+    """F.linear's partials cost what x @ wᵀ + b's do: a matmul's flops for x and for w, and
+    for b the sum of g over the batch (n·out), not a third matmul."""
+    rng = np.random.default_rng(0)
+    n, n_in, n_out = 5, 3, 4
+    x = mg.tensor(rng.standard_normal((n, n_in)))
+    w = mg.tensor(rng.standard_normal((n_out, n_in)), requires_grad=True)
+    b = mg.tensor(rng.standard_normal(n_out), requires_grad=True)
+
+    def flops(fused: bool) -> dict:
+        out = mg.nn.functional.linear(x, w, b) if fused else x @ w.T + b
+        with mg.count_ops() as c:
+            out.sum().backward()
+        return {op: s.flops for op, s in c.by_op.items()}
+
+    fused, unfused = flops(True), flops(False)
+    matmul = 2 * n * n_out * n_in  # one VJP of x @ wᵀ: w's (x needs no gradient)
+    assert unfused["matmul"] == matmul and unfused["add"] == 2 * n * n_out
+    assert fused["linear"] == unfused["matmul"] + n * n_out  # the bias: add's b partial

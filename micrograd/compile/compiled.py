@@ -356,7 +356,7 @@ class _OpRecord:
         self.parents: tuple[Tensor, ...] = ()
         self._flops = flops
 
-    def flops(self, out_size: int, in_size: int) -> int:
+    def flops(self, out_size: int, in_size: int, i: int | None = None) -> int:
         return self._flops.get((out_size, in_size), max(out_size, in_size))
 
 

@@ -455,7 +455,7 @@ def _record_backward(recorder: _Recorder, root: Tensor
                 pg = _local_partial(recorder, fn, op, g, i, node)
                 recorder.reported.append(Reported(
                     op, i, recorder.value_of(g), recorder.value_of(pg), len(recorder.ops),
-                    fn.flops(g._data.size, pg._data.size)))
+                    fn.flops(g._data.size, pg._data.size, i)))
                 if pg.shape != p._data.shape:
                     recorder.partial = Partial(op, i, "unbroadcast")
                     pg = unbroadcast(pg, p._data.shape)

@@ -65,7 +65,7 @@ class OpCounts:
         # For a VJP, a is the upstream gradient (output-shaped) and b the result;
         # for a JVP, a is the input tangent and b the output-shaped result.
         out_size, in_size = (np.size(a), np.size(b)) if kind == "vjp" else (np.size(b), np.size(a))
-        f = fn.flops(out_size, in_size)
+        f = fn.flops(out_size, in_size, i)
         self.partials += 1
         self.flops += f
         stats = self.by_op[fn.name]
