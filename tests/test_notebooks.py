@@ -9,10 +9,11 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "docs" / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_the_four_notebooks_the_lab_page_lists():
+def test_there_are_the_five_notebooks_the_lab_page_lists():
     names = [p.name for p in NOTEBOOKS]
     assert names == ["1-the-network-by-hand.ipynb", "2-backprop-vs-naive.ipynb",
-                     "3-training-and-its-pitfalls.ipynb", "4-seeing-the-graph.ipynb"]
+                     "3-training-and-its-pitfalls.ipynb", "4-seeing-the-graph.ipynb",
+                     "5-curvature-and-the-learning-rate.ipynb"]
     page = (NOTEBOOKS[0].parents[1] / "lab.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in page for name in names)
 
