@@ -44,6 +44,20 @@ def numerical_grad(fn: Callable[..., Tensor], inputs: Sequence[Tensor], k: int,
     return grad
 
 
+def _checked_inputs(inputs: Sequence[Tensor], where: str) -> list[Tensor]:
+    """The inputs as a list, each a Tensor, float64 where it requires grad (finite
+    differences need the precision)."""
+    inputs = list(inputs)
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise GradcheckError(f"{where}: input {k} is a {type(t).__name__}, not a Tensor; "
+                                 "wrap it: Tensor(x, requires_grad=True)")
+        if t.requires_grad and t.dtype != np.float64:
+            raise GradcheckError(f"{where}: inputs must be float64 for finite differences, "
+                                 f"got {t.dtype}")
+    return inputs
+
+
 def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0) -> bool:
     """True if backward() matches central differences for every input that requires grad.
@@ -52,14 +66,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor], eps: float = 
     that a partial summed in the wrong order or transposed cannot hide). Raises
     GradcheckError naming the input and the entry with the worst mismatch.
     """
-    inputs = list(inputs)
-    for k, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
-            raise GradcheckError(f"gradcheck: input {k} is a {type(t).__name__}, not a Tensor; "
-                                 "wrap it: Tensor(x, requires_grad=True)")
-        if t.requires_grad and t.dtype != np.float64:
-            raise GradcheckError("gradcheck: inputs must be float64 for finite differences, "
-                                 f"got {t.dtype}")
+    inputs = _checked_inputs(inputs, "gradcheck")
     out = fn(*inputs)
     upstream = None
     if out.numel() != 1:
@@ -188,14 +195,7 @@ def gradgradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor],
     and W) and ∂φ/∂g (the Jacobian times W) from the recorded pass must match
     (φ(· + ε) - φ(· - ε)) / 2ε, computed with the ordinary backward, and the recorded v
     must equal the ordinary one. Raises GradcheckError naming the worst entry."""
-    inputs = list(inputs)
-    for k, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
-            raise GradcheckError(f"gradgradcheck: input {k} is a {type(t).__name__}, not a "
-                                 "Tensor; wrap it: Tensor(x, requires_grad=True)")
-        if t.requires_grad and t.dtype != np.float64:
-            raise GradcheckError("gradgradcheck: inputs must be float64 for finite "
-                                 f"differences, got {t.dtype}")
+    inputs = _checked_inputs(inputs, "gradgradcheck")
     rng = np.random.default_rng(seed)
     with no_grad():
         shape = fn(*inputs).shape
