@@ -1,0 +1,163 @@
+"""What the issue's planted bugs found untested around the backward walk: nested grad-mode
+blocks, the dispatch of backward(mode=...), the checks on backward(gradient=), and that the
+seed and the first .grad stay the caller's own arrays."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import micrograd as mg
+from micrograd.errors import BudgetError, DTypeError, MicrogradError, ShapeError
+
+
+def _x():
+    return mg.tensor(np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]), requires_grad=True,
+                     dtype=np.float64)
+
+
+def _f(x):
+    return (x.tanh() * x).sum(axis=1) * mg.tensor([1.0, -2.0], dtype=np.float64)
+
+
+def test_nested_grad_mode_blocks_restore_each_outer_mode():
+    assert mg.is_grad_enabled()
+    with mg.no_grad():
+        assert not mg.is_grad_enabled()
+        with mg.enable_grad():
+            assert mg.is_grad_enabled()
+            with mg.no_grad():
+                assert not mg.is_grad_enabled()
+            assert mg.is_grad_enabled()
+            assert (_x() * 2).requires_grad
+        assert not mg.is_grad_enabled()
+        assert not (_x() * 2).requires_grad
+    assert mg.is_grad_enabled()
+
+
+def test_a_grad_mode_block_left_by_an_exception_restores_the_mode():
+    with pytest.raises(ValueError):
+        with mg.no_grad():
+            with mg.enable_grad():
+                raise ValueError("inside")
+    assert mg.is_grad_enabled()
+
+
+def test_one_grad_mode_object_can_be_reentered():
+    off = mg.no_grad()
+    with off:
+        with mg.enable_grad():
+            with off:
+                assert not mg.is_grad_enabled()
+            assert mg.is_grad_enabled()
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+
+
+def test_grad_mode_decorators_set_the_mode_for_the_call_only():
+    @mg.no_grad
+    def bare():
+        return mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def called():
+        return mg.is_grad_enabled()
+
+    @mg.enable_grad
+    def on():
+        return mg.is_grad_enabled()
+
+    assert (bare(), called(), mg.is_grad_enabled()) == (False, False, True)
+    with mg.no_grad():
+        assert on() is True
+        assert not mg.is_grad_enabled()
+    assert bare.__name__ == "bare"  # functools.wraps
+
+
+@pytest.mark.parametrize("mode", ["naive", "forward"])
+def test_every_mode_gives_backprops_gradients(mode):
+    g = np.array([0.3, -1.2])
+    x1, x2 = _x(), _x()
+    _f(x1).backward(g)
+    _f(x2).backward(g, mode=mode)
+    np.testing.assert_allclose(x2.grad, x1.grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["naive", "forward"])
+def test_the_slow_modes_take_their_budget(mode):
+    x = _x()
+    with pytest.raises(BudgetError, match=r"max_partials"):
+        _f(x).backward(np.ones(2), mode=mode, max_partials=2)
+    assert x.grad is None  # refused before any gradient was stored
+
+
+def test_an_unknown_mode_lists_the_modes():
+    with pytest.raises(MicrogradError, match=r"unknown mode 'fast'; choose one of \['backprop', "
+                                             r"'forward', 'naive'\]"):
+        _f(_x()).sum().backward(mode="fast")
+
+
+@pytest.mark.parametrize("kwargs, named", [(dict(mode="naive"), "mode='naive'"),
+                                           (dict(max_partials=10), "with max_partials")])
+def test_create_graph_refuses_other_modes_and_options(kwargs, named):
+    with pytest.raises(MicrogradError, match=rf"create_graph=True records backprop's walk; "
+                                             rf".*{named}"):
+        _f(_x()).sum().backward(create_graph=True, **kwargs)
+
+
+def test_create_graph_keeps_the_graph_unless_told_otherwise():
+    x = _x()
+    y = (x ** 3).sum()
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)  # the graph was retained: a second walk works
+    np.testing.assert_allclose(np.asarray(x.grad), 2 * 3 * x.data ** 2)
+
+
+def test_a_gradient_of_the_wrong_shape_names_both_shapes():
+    with pytest.raises(ShapeError, match=r"^backward: gradient has shape \(2, 1\) but the "
+                                         r"output has shape \(2,\)$"):
+        _f(_x()).backward(np.ones((2, 1)))
+    with pytest.raises(ShapeError, match=r"gradient has shape \(\) but the output has shape"):
+        _f(_x()).backward(1.0)  # no broadcasting of the seed
+
+
+def test_a_non_scalar_output_needs_a_gradient():
+    with pytest.raises(MicrogradError, match=r"^backward: the output has shape \(2,\); "
+                                             r"gradients can be implicitly created only for "
+                                             r"scalar outputs"):
+        _f(_x()).backward()
+
+
+def test_a_gradient_that_is_not_numbers_is_a_dtype_error():
+    with pytest.raises(DTypeError, match=r"^backward: gradient must be numbers of the output's "
+                                         r"shape \(2,\)"):
+        _f(_x()).backward(["a", "b"])
+
+
+def test_a_one_element_output_needs_no_gradient_and_keeps_its_shape():
+    x = _x()
+    (x.sum(axis=(0, 1), keepdims=True) * 3.0).backward()
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 3.0))
+
+
+def test_backward_of_a_tensor_without_a_graph_says_how_to_get_one():
+    with pytest.raises(MicrogradError, match=r"^backward: this tensor does not require grad"):
+        mg.tensor([1.0, 2.0]).sum().backward()
+
+
+@pytest.mark.parametrize("op", [lambda x: x + 0.0, lambda x: x.reshape(2), lambda x: x * 1.0])
+def test_the_seed_stays_the_callers_array(op):
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True, dtype=np.float64)
+    seed = np.array([3.0, 4.0])
+    op(x).backward(seed)
+    x.grad += 1.0  # the .grad handed out must not be (a view of) the caller's seed
+    np.testing.assert_array_equal(seed, [3.0, 4.0])
+    op(x).backward(seed)  # nor does the next accumulation write into it
+    np.testing.assert_array_equal(seed, [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad, [7.0, 9.0])
+
+
+def test_a_float32_graph_seeded_with_float64_keeps_float32_gradients():
+    x = mg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    (x * x).backward(np.array([1.0, 1.0], dtype=np.float64))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
