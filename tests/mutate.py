@@ -1,9 +1,9 @@
 """Mutation testing of one module (or package) at a time, with mutmut; not part of CI (slow).
 
-    .venv/bin/python scripts/mutate.py micrograd.optim            # run, then report
-    .venv/bin/python scripts/mutate.py micrograd.nn.serialization --jobs 1
-    .venv/bin/python scripts/mutate.py micrograd.engine --report  # report the last run only
-    .venv/bin/python scripts/mutate.py micrograd.optim --recheck tests/test_new.py  # quick
+    .venv/bin/python tests/mutate.py micrograd.optim            # run, then report
+    .venv/bin/python tests/mutate.py micrograd.nn.serialization --jobs 1
+    .venv/bin/python tests/mutate.py micrograd.engine --report  # report the last run only
+    .venv/bin/python tests/mutate.py micrograd.optim --recheck tests/test_new.py  # quick
 
 mutmut (configured in pyproject.toml's [tool.mutmut]) copies the package into mutants/,
 plants one small bug per mutant (a flipped operator, a changed constant, a dropped
