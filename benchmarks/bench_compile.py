@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import numpy_mlp_step  # noqa: E402
+from bench_engine import numpy_mlp_step, numpy_tanh_chain, numpy_tiny_ops  # noqa: E402
 
 import micrograd as mg  # noqa: E402
 from micrograd import nn, optim  # noqa: E402
@@ -124,12 +124,7 @@ def tiny_steps() -> tuple[Step, Step, Step]:
         a.grad = b.grad = None
         (a * b + a).sum().backward()
 
-    def numpy() -> object:
-        s = (a_np * b_np + a_np).sum()
-        g = np.ones_like(a_np)
-        return s, g * b_np + g, g * a_np
-
-    return warm(compiled), eager, numpy
+    return warm(compiled), eager, lambda: numpy_tiny_ops(a_np, b_np)
 
 
 def tanh_steps(depth: int) -> tuple[Step, Step, Step]:
@@ -152,18 +147,7 @@ def tanh_steps(depth: int) -> tuple[Step, Step, Step]:
         x.grad = None
         chain(x).backward()
 
-    def numpy() -> object:
-        outs = []
-        h = x_np
-        for _ in range(depth):
-            h = np.tanh(h)
-            outs.append(h)
-        g = np.ones_like(h)
-        for z in reversed(outs):
-            g = g * (1 - z * z)
-        return g
-
-    return warm(compiled), eager, numpy
+    return warm(compiled), eager, lambda: numpy_tanh_chain(x_np, depth)
 
 
 def peak_memory(step: Step) -> int:
