@@ -649,7 +649,7 @@ NOT_OPS = {
     # The node a compiled call records: its forward and partials are a generated program,
     # not one formula, so it has no row in the table; tests/test_compile*.py hold it to
     # eager's values and gradients on every op of the table.
-    "micrograd.compile.compiled.CompiledFunction":
+    "micrograd.compile.node.CompiledFunction":
         "the recorded node of micrograd.compile, tested in tests/test_compile*.py",
 }
 

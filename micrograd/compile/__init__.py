@@ -9,7 +9,8 @@ signature.py  what a call is keyed on, and where it finds its tensors
 trace.py      running the function once while recording its ops, forward and backward
 templates.py  each op's forward as one line of numpy
 codegen.py    from a trace to Python source: folding, dead code, names, common subexpressions
-compiled.py   the wrapper: cache, guards, the recorded node, the observers
+compiled.py   the wrapper: cache, guards, the observers
+node.py       the node a compiled call records, and the tensor it returns
 See docs/compile.md.
 """
 from .compiled import Compiled, CompiledFunction, compile
