@@ -5,6 +5,9 @@ per argument what the trace depended on: a tensor's shape, dtype and requires_gr
 module's identity (its parameters are read by reference) and training flags; a numpy
 array's shape and dtype (its values are guarded separately); a number's or a string's
 value. A call whose key has no program is traced anew.
+
+Where the function finds its tensors also names them in the generated code (known_names,
+hint) and gives the places a later call checks still hold the same tensor (holders).
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from .. import engine as _engine
 from ..engine import Tensor
 from ..errors import CompileError
 
-__all__ = ["call_key", "is_module", "walk_arguments", "captured_objects", "fetch_path"]
+__all__ = ["call_key", "is_module", "walk_arguments", "captured_objects", "fetch_path",
+           "known_names", "holders", "hint"]
 
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), np.generic, np.dtype, type)
 
@@ -119,3 +123,83 @@ def captured_objects(fn: Callable) -> Iterator[tuple[str, Any]]:
         for name in code.co_names:
             if name in namespace:
                 yield name, namespace[name]
+
+
+def known_names(found: list[tuple[tuple, Any]], fn: Callable, arg_names: list[str]
+                 ) -> dict[int, str]:
+    """id(tensor) -> a name from where the function gets it: the parameter it was passed
+    as (x), the qualified name in a module (layers.0.weight), a closure variable."""
+    names: dict[int, str] = {}
+    for path, obj in found:
+        if isinstance(obj, Tensor):
+            where, key = path[0], path[1]
+            if where == 1:
+                base = str(key)
+            elif key < len(arg_names):
+                base = arg_names[key]
+            else:  # *args, or a callable without a signature
+                base = f"x{key}" if key else "x"
+            names.setdefault(id(obj), "_".join([base, *map(str, path[2:])]))
+    for owner_name, obj in [*((str(p[1]), o) for p, o in found), *captured_objects(fn)]:
+        if is_module(obj):
+            for qualified, t in [*obj.named_parameters(), *_buffers(obj)]:
+                if qualified[:1].isdigit() and owner_name:
+                    qualified = f"{owner_name}.{qualified}"
+                names.setdefault(id(t), qualified)
+        elif isinstance(obj, Tensor):
+            names.setdefault(id(obj), owner_name)
+    return names
+
+
+def holders(fn: Callable, arguments: list[Any], modules: list[Any],
+             held: dict[int, Tensor]) -> list[tuple[Any, Any, Tensor]]:
+    """(container, key, tensor) for each place the function may reach a tensor it reads
+    by reference: an attribute of a module, of an argument or of the bound object, a
+    closure cell, a global. A later call checks each still holds the same tensor: one
+    replaced (model.fc.weight = Parameter(...)) means a new trace, not a stale read."""
+    out: list[tuple[Any, Any, Tensor]] = []
+    owners = [m for m in modules for m in m.modules()]
+    owners += [o for o in arguments if not isinstance(o, (Tensor, np.ndarray, type))
+               and not is_module(o) and hasattr(o, "__dict__")]
+    bound = getattr(fn, "__self__", None)
+    if bound is not None and hasattr(bound, "__dict__"):
+        owners.append(bound)
+    seen = set()
+    for owner in owners:
+        if id(owner) in seen:
+            continue
+        seen.add(id(owner))
+        for key, value in vars(owner).items():
+            if isinstance(value, Tensor) and id(value) in held:
+                out.append((vars(owner), key, value))
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if isinstance(value, Tensor) and id(value) in held:
+                out.append((cell, None, value))
+        namespace = getattr(fn, "__globals__", {})
+        for name in code.co_names:
+            value = namespace.get(name)
+            if isinstance(value, Tensor) and id(value) in held:
+                out.append((namespace, name, value))
+    return out
+
+
+def _buffers(module: Any) -> list[tuple[str, Tensor]]:
+    named = getattr(module, "named_buffers", None)
+    return list(named()) if callable(named) else []
+
+
+def hint(t: Tensor, found: str) -> str:
+    """The user's own name for t wins (W1); a module's name for it (Linear calls its
+    weight "weight", a Sequential "0.weight") gives way to the longer qualified name the
+    function reaches it by (net.0.weight)."""
+    own = t.name or ""
+    if own and not (found == own or found.endswith("." + own)):
+        return own
+    return found or own

@@ -37,7 +37,15 @@ from .. import ops
 from ..autograd import unbroadcast
 from ..engine import Function, Tensor, from_numpy, is_grad_enabled, no_grad, observe
 from ..errors import CompileError, HigherOrderError
-from .signature import captured_objects, is_module, training_flags, walk_arguments
+from .signature import (
+    captured_objects,
+    hint,
+    holders,
+    is_module,
+    known_names,
+    training_flags,
+    walk_arguments,
+)
 
 __all__ = ["Value", "Op", "Partial", "Read", "Reported", "Trace", "trace", "STRUCTURAL"]
 
@@ -386,7 +394,7 @@ def trace(fn: Callable, args: tuple, kwargs: dict, arg_names: list[str]) -> Trac
                  _reads(recorder, found), modules,
                  tuple(training_flags(m) for m in modules), result, recorder.grad_names,
                  recorder.contributions, recorder.reported,
-                 _holders(fn, [*args, *kwargs.values()], modules, held))
+                 holders(fn, [*args, *kwargs.values()], modules, held))
 
 
 def _check_unchanged(recorder: _Recorder, versions: list[tuple[Tensor, int]]) -> None:
@@ -522,7 +530,7 @@ def _classify_leaves(recorder: _Recorder, found: list[tuple[tuple, Any]], fn: Ca
     for path, obj in found:
         if isinstance(obj, Tensor):
             by_array.setdefault(id(obj._data), (path, obj))
-    names = _known_names(found, fn, arg_names)
+    names = known_names(found, fn, arg_names)
     inputs = []
     for v in recorder.leaves:
         if id(v.array) in by_array:
@@ -538,89 +546,9 @@ def _classify_leaves(recorder: _Recorder, found: list[tuple[tuple, Any]], fn: Ca
             t = next((x for x in v.tensors if x._rg), v.tensors[0])
             v.ref = t
         v.requires_grad = t._rg
-        v.hint = _hint(t, names.get(id(t), ""))
+        v.hint = hint(t, names.get(id(t), ""))
         inputs.append(v)
     return inputs
-
-
-def _known_names(found: list[tuple[tuple, Any]], fn: Callable, arg_names: list[str]
-                 ) -> dict[int, str]:
-    """id(tensor) -> a name from where the function gets it: the parameter it was passed
-    as (x), the qualified name in a module (layers.0.weight), a closure variable."""
-    names: dict[int, str] = {}
-    for path, obj in found:
-        if isinstance(obj, Tensor):
-            where, key = path[0], path[1]
-            if where == 1:
-                base = str(key)
-            elif key < len(arg_names):
-                base = arg_names[key]
-            else:  # *args, or a callable without a signature
-                base = f"x{key}" if key else "x"
-            names.setdefault(id(obj), "_".join([base, *map(str, path[2:])]))
-    for owner_name, obj in [*((str(p[1]), o) for p, o in found), *captured_objects(fn)]:
-        if is_module(obj):
-            for qualified, t in [*obj.named_parameters(), *_buffers(obj)]:
-                if qualified[:1].isdigit() and owner_name:
-                    qualified = f"{owner_name}.{qualified}"
-                names.setdefault(id(t), qualified)
-        elif isinstance(obj, Tensor):
-            names.setdefault(id(obj), owner_name)
-    return names
-
-
-def _holders(fn: Callable, arguments: list[Any], modules: list[Any],
-             held: dict[int, Tensor]) -> list[tuple[Any, Any, Tensor]]:
-    """(container, key, tensor) for each place the function may reach a tensor it reads
-    by reference: an attribute of a module, of an argument or of the bound object, a
-    closure cell, a global. A later call checks each still holds the same tensor: one
-    replaced (model.fc.weight = Parameter(...)) means a new trace, not a stale read."""
-    out: list[tuple[Any, Any, Tensor]] = []
-    owners = [m for m in modules for m in m.modules()]
-    owners += [o for o in arguments if not isinstance(o, (Tensor, np.ndarray, type))
-               and not is_module(o) and hasattr(o, "__dict__")]
-    bound = getattr(fn, "__self__", None)
-    if bound is not None and hasattr(bound, "__dict__"):
-        owners.append(bound)
-    seen = set()
-    for owner in owners:
-        if id(owner) in seen:
-            continue
-        seen.add(id(owner))
-        for key, value in vars(owner).items():
-            if isinstance(value, Tensor) and id(value) in held:
-                out.append((vars(owner), key, value))
-    fn = getattr(fn, "__func__", fn)
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-        for cell in getattr(fn, "__closure__", None) or ():
-            try:
-                value = cell.cell_contents
-            except ValueError:
-                continue
-            if isinstance(value, Tensor) and id(value) in held:
-                out.append((cell, None, value))
-        namespace = getattr(fn, "__globals__", {})
-        for name in code.co_names:
-            value = namespace.get(name)
-            if isinstance(value, Tensor) and id(value) in held:
-                out.append((namespace, name, value))
-    return out
-
-
-def _buffers(module: Any) -> list[tuple[str, Tensor]]:
-    named = getattr(module, "named_buffers", None)
-    return list(named()) if callable(named) else []
-
-
-def _hint(t: Tensor, found: str) -> str:
-    """The user's own name for t wins (W1); a module's name for it (Linear calls its
-    weight "weight", a Sequential "0.weight") gives way to the longer qualified name the
-    function reaches it by (net.0.weight)."""
-    own = t.name or ""
-    if own and not (found == own or found.endswith("." + own)):
-        return own
-    return found or own
 
 
 def _parents(recorder: _Recorder, walked: list[Op], reached: dict[int, tuple[Tensor, Tensor]]
