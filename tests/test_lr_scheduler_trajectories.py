@@ -110,3 +110,19 @@ def test_cosine_loaded_before_its_first_step_uses_the_closed_form(t):
     sched.step()
     want = [eta + (lr0 - eta) * (1 + math.cos(math.pi * (t + 1) / T)) / 2 for lr0 in LRS]
     np.testing.assert_allclose(sched.get_last_lr(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("last_epoch", [-1, 0, 1, 3])
+def test_cosine_loaded_before_its_first_step_matches_pytorch(torch, last_epoch):
+    """The closed form is PyTorch's only for last_epoch > 0 after the step; at epoch 0 and 1
+    the two roads differ once the current lr is not lr₀, so both must pick PyTorch's."""
+    paths = []
+    for (opt, sched) in (_ours("CosineAnnealingLR", dict(T_max=4)),
+                         _theirs(torch, "CosineAnnealingLR", dict(T_max=4))):
+        saved = sched.state_dict()
+        saved.update(last_epoch=last_epoch, _step_count=0)
+        for g in opt.param_groups:
+            g["lr"] *= 0.7  # off the schedule: the recursion and the closed form part ways
+        sched.load_state_dict(saved)
+        paths.append(_path(opt, sched, 3))
+    np.testing.assert_allclose(paths[0], paths[1], rtol=1e-12, atol=1e-15)

@@ -200,6 +200,15 @@ def test_torchs_inert_implementation_options_load():
     SGD([_p()], lr=0.5).load_state_dict(saved)
 
 
+@pytest.mark.parametrize("inert", [np.False_, 0])
+def test_inert_options_that_went_through_numpy_or_json_still_load(inert):
+    """A state dict written out and read back holds np.False_ or 0 for False: equal, not
+    identical, and still inert."""
+    saved = SGD([_p()], lr=0.1).state_dict()
+    saved["param_groups"][0].update(foreach=inert, differentiable=inert)
+    SGD([_p()], lr=0.5).load_state_dict(saved)
+
+
 def test_a_state_dict_loaded_is_copied_in():
     opt = SGD([_p(grad=[1.0, 2.0])], lr=0.1, momentum=0.9)
     opt.step()
@@ -355,6 +364,16 @@ def test_a_recorded_gradient_steps_with_its_values():
     assert isinstance(p.grad, mg.Tensor)
     SGD([p], lr=0.25).step()
     np.testing.assert_allclose(p.data, [0.5, 1.0])
+
+
+def test_a_recorded_gradient_steps_adam_like_its_values():
+    """Adam keeps running averages of g: built from a recorded .grad they must be arrays."""
+    p, q = _p([1.0, 2.0]), _p([1.0, 2.0])
+    (p * p).sum().backward(create_graph=True)
+    q.grad = 2 * q.data
+    Adam([p], lr=0.1).step()
+    Adam([q], lr=0.1).step()
+    np.testing.assert_allclose(p.data, q.data)
 
 
 def test_the_first_group_is_named_by_the_optimizer_alone():

@@ -38,7 +38,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
         return np.float64(0.0)
     # The norm of the per-tensor norms is the norm of all entries together.
     values = [np.asarray(g) for g in grads]  # a recorded .grad (create_graph) is a tensor
-    norms = [np.linalg.norm(a.ravel(), ord=norm_type) if a.size else 0.0 for a in values]
+    norms = [np.linalg.norm(a.ravel(), ord=norm_type) for a in values]  # empty: 0.0
     total = np.float64(np.linalg.norm(np.asarray(norms, dtype=np.float64), ord=norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise OptimizerError(f"{where}: the total norm of order {norm_type:g} of the gradients "
