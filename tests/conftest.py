@@ -6,6 +6,8 @@ Profiles (select with the environment variable MICROGRAD_HYPOTHESIS_PROFILE):
   thorough  500+ examples per property, for a local soak before a release:
             MICROGRAD_HYPOTHESIS_PROFILE=thorough python -m pytest tests/
   dev       a handful of examples, for quick edit-run loops.
+  mutation  few examples, derandomized: tests/mutate.py runs the suite once per planted
+            bug, so each run must be quick and a mutant's verdict must not be luck.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ settings.register_profile("thorough", max_examples=600, deadline=None,
                           suppress_health_check=_SUPPRESSED, print_blob=True)
 settings.register_profile("dev", max_examples=8, deadline=None,
                           suppress_health_check=_SUPPRESSED)
+settings.register_profile("mutation", max_examples=10, deadline=None, derandomize=True,
+                          suppress_health_check=_SUPPRESSED, database=None)
 settings.load_profile(os.environ.get("MICROGRAD_HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -26,11 +26,15 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.txt"
+# Kills found by --recheck, kept apart from mutmut's own records so that a recheck can run
+# while mutmut is running another module (both would rewrite the same .meta files).
+RECHECKED = ROOT / "mutants" / "rechecked.json"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 KILLED = {1, 3, 24, -24, 36, 152, 255, 37}  # test failure, pytest error, timeouts, type check
 SURVIVED = {0}
@@ -55,15 +59,31 @@ def results(prefix: str) -> dict[str, dict[str, int | None]]:
     """{source file: {mutant name: exit code}} for the mutants of `prefix`, from mutants/."""
     out = {}
     for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
-        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        codes = _read_json(meta)["exit_code_by_key"]
         mine = {k: v for k, v in codes.items() if k.startswith(prefix + ".")}
         if mine:
             out[str(meta.relative_to(ROOT / "mutants"))[:-len(".meta")]] = mine
     return out
 
 
+def _read_json(path: Path) -> dict:
+    for _ in range(20):  # mutmut may be rewriting it this very moment
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            time.sleep(0.1)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def rechecked() -> dict[str, int]:
+    return _read_json(RECHECKED) if RECHECKED.exists() else {}
+
+
 def forget_survivors(prefix: str) -> None:
-    """Mark the module's survivors unchecked, so the next run tries them with today's tests."""
+    """Mark the module's survivors unchecked, so the next run tries them with today's tests
+    (which also settles the kills --recheck recorded)."""
+    RECHECKED.write_text(json.dumps({k: v for k, v in rechecked().items()
+                                     if not k.startswith(prefix + ".")}, indent=1))
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text(encoding="utf-8"))
         codes = data["exit_code_by_key"]
@@ -77,6 +97,9 @@ def forget_survivors(prefix: str) -> None:
 def report(prefix: str) -> int:
     equiv = equivalents()
     by_file = results(prefix)
+    for codes in by_file.values():
+        codes.update({k: v for k, v in rechecked().items()
+                      if k in codes and codes[k] in SURVIVED | NO_TESTS | {None}})
     if not by_file:
         print(f"no mutants of {prefix} yet; run without --report")
         return 1
@@ -115,14 +138,19 @@ def recheck(prefix: str, files: list[str]) -> None:
     """Run each survivor of `prefix` against `files` only (with mutmut's switch,
     MUTANT_UNDER_TEST), and record the ones they kill: a quick check of new tests, which
     skips mutmut's run of every test that reaches the function."""
-    equiv = equivalents()
+    equiv, killed = equivalents(), rechecked()
     for f in files:  # mutants/tests holds the tests as they were at the last mutmut run
         shutil.copy2(ROOT / f, ROOT / "mutants" / f)
-    for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        codes = data["exit_code_by_key"]
+    # A test that fails on the package as it is would "kill" every mutant: check it first.
+    clean = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                            *files], cwd=ROOT / "mutants", capture_output=True, text=True)
+    if clean.returncode:
+        sys.exit(f"{' '.join(files)} fail in mutants/ without any mutant: fix them, or, if the "
+                 "package changed since the last mutmut run, run the module in full\n"
+                 + clean.stdout[-2000:])
+    for codes in results(prefix).values():
         todo = [k for k, v in codes.items()
-                if k.startswith(prefix + ".") and v in SURVIVED | {None} and k not in equiv]
+                if v in SURVIVED | NO_TESTS and k not in equiv and k not in killed]
         for name in todo:
             env = dict(os.environ, MUTANT_UNDER_TEST=name)
             done = subprocess.run(["nice", "-n", "10", sys.executable, "-m", "pytest", "-x", "-q",
@@ -130,8 +158,8 @@ def recheck(prefix: str, files: list[str]) -> None:
                                   env=env, capture_output=True)
             print("killed  " if done.returncode not in (0, 5) else "survived", name, flush=True)
             if done.returncode not in (0, 5):
-                codes[name] = done.returncode
-        meta.write_text(json.dumps(data, indent=4), encoding="utf-8")
+                killed[name] = done.returncode
+                RECHECKED.write_text(json.dumps(killed, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     prefix = args.module.removesuffix(".py").replace("/", ".")
     os.chdir(ROOT)
+    # One suite run per mutant: few, derandomized Hypothesis examples (tests/conftest.py).
+    os.environ.setdefault("MICROGRAD_HYPOTHESIS_PROFILE", "mutation")
     if args.recheck:
         recheck(prefix, args.recheck)
     elif not args.report:
