@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -206,7 +207,41 @@ def test_a_tampered_structure_is_reported_as_corrupt(tmp_path):
               TREE: np.frombuffer(json.dumps({"dict": [["w", {"array": "9"}]]}).encode(), np.uint8)}
     with open(path, "wb") as f:
         np.savez(f, **arrays)
-    with pytest.raises(StateDictError, match=r"truncated or corrupt \(KeyError"):
+    with pytest.raises(StateDictError, match=rf"^load: {re.escape(str(path))} is truncated or "
+                                             r"corrupt \(KeyError"):
+        nn.load(path)
+
+
+def test_an_unknown_kind_of_node_in_the_structure_is_named(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    tree = json.dumps({"set": [["w", {"array": "0"}]]}).encode()
+    with open(path, "wb") as f:
+        np.savez(f, **{"0": np.ones(2), TREE: np.frombuffer(tree, np.uint8)})
+    want = rf"corrupt \(ValueError: unknown node 'set' in {TREE}\)"
+    with pytest.raises(StateDictError, match=rf"^load: {re.escape(str(path))} is truncated or {want}"):
+        nn.load(path)
+
+
+def test_a_member_that_is_not_an_array_is_named_with_the_file_and_the_cause(tmp_path):
+    """An archive member whose .npy header numpy cannot parse raises ValueError inside
+    np.load; it must come out as 'corrupt', with the path and numpy's own words."""
+    path = tmp_path / "ckpt.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("w.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': ???}  \n")
+    with pytest.raises(StateDictError, match=rf"^load: {re.escape(str(path))} is truncated or "
+                                             r"corrupt \(ValueError: .+\); save the model again"):
+        nn.load(path)
+
+
+def test_a_member_that_is_not_an_npy_file_is_refused_by_name(tmp_path):
+    """np.load returns such a member as raw bytes; nn.load must not pass them on as a weight."""
+    path = tmp_path / "ckpt.pt"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("w.npy", b"plain bytes")
+        z.writestr("b.npy", b"plain bytes")
+    with pytest.raises(StateDictError, match=rf"^load: {re.escape(str(path))} is not a checkpoint "
+                                             r"written by nn\.save: its member\(s\) 'w', 'b' "
+                                             r"are not \.npy arrays$"):
         nn.load(path)
 
 

@@ -175,6 +175,11 @@ def _read(path: Path) -> Any:
         raise _corrupt(path, e) from e
     except Exception as e:  # BadZipFile, EOFError, zlib.error, OSError, ...: all mean "broken"
         raise _corrupt(path, e) from e
+    # np.load hands back a member without an .npy header as raw bytes, without a word.
+    raw = [k for k, v in arrays.items() if not isinstance(v, np.ndarray)]
+    if raw:
+        raise StateDictError(f"load: {path} is not a checkpoint written by nn.save: its "
+                             f"member(s) {', '.join(map(repr, raw))} are not .npy arrays")
     if TREE not in arrays:
         return arrays
     try:
