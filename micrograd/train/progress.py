@@ -35,9 +35,10 @@ def _terminal_bar(stream: TextIO, epochs: int) -> Any:
     from tqdm import std
     from tqdm.auto import tqdm as auto_tqdm
 
-    # Short fixed parts, so that most of the width goes to the bar and the numbers.
+    # Short fixed parts, so that most of the width goes to the bar and the numbers. (tqdm
+    # leaves a finished bar on screen by default.)
     options: dict[str, Any] = dict(
-        total=epochs, file=stream, desc="epoch", unit="epoch", leave=True,
+        total=epochs, file=stream, desc="epoch",
         bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed}{postfix}")
     # tqdm.auto picks tqdm.notebook's class when running in Jupyter (with ipywidgets).
     in_notebook = any(c.__module__ == "tqdm.notebook" for c in auto_tqdm.__mro__)
