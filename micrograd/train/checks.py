@@ -82,9 +82,15 @@ def check_fit_options(optimizer: Any, model: Module, epochs: Any, batch_size: An
                              "optim.SGD(model.parameters(), lr=0.1), "
                              f"got a {type(optimizer).__name__}")
     mine = {id(p) for p in model.parameters(include_frozen=True)}
-    if not any(id(p) in mine for p in optimizer.params):  # it would train nothing, silently
+    held = [p for p in optimizer.params if id(p) in mine]
+    if not held:  # it would train nothing, silently
         raise MicrogradError("fit: the optimizer holds none of the model's parameters; build it "
                              "from this model: optim.SGD(model.parameters(), lr=...)")
+    if not any(p.requires_grad for p in held):  # frozen ones get no .grad: nothing would move
+        raise MicrogradError("fit: the optimizer holds only frozen parameters of the model "
+                             "(requires_grad=False), so training would change nothing; unfreeze "
+                             "them (p.requires_grad_()) or build the optimizer from the trainable "
+                             "ones: optim.SGD(model.parameters(), lr=...)")
     if not _is_integer(epochs) or epochs < 1:
         raise ArgumentError(f"fit: epochs must be an integer >= 1, got {epochs!r}")
     if batch_size is not None and (not _is_integer(batch_size) or batch_size < 1):
