@@ -125,3 +125,22 @@ def test_fit_with_param_groups_names_each_learning_rate_when_it_diverges():
                                               r"group\).*e\.g\. lr=0\.15") as e:
         fit(model, F.mse_loss, opt, (X, 2 * X), epochs=30, verbose=False)
     assert e.value.lr == 1.5 and e.value.history.lr == 1.5
+
+
+def test_a_metric_without_a_name_is_recorded_under_its_type():
+    class WorstError:  # a callable object: no __name__ of its own
+        def __call__(self, outputs, targets):
+            return float(np.abs(outputs.data - targets).max())
+
+    fn = WorstError()
+    assert resolve_metric(fn, F.mse_loss, "fit") == ("WorstError", fn)
+    partial = functools.partial(F.accuracy)
+    assert resolve_metric(partial, F.mse_loss, "fit") == ("partial", partial)
+    assert fit_regression(F.mse_loss, metric=fn).metric == "WorstError"
+
+
+def test_a_metric_that_is_not_a_function_names_its_type():
+    with pytest.raises(ArgumentError, match=r"fit: metric must be .* -> float, got a int$"):
+        fit_classifier(metric=3)
+    with pytest.raises(ArgumentError, match=r"got a list$"):
+        resolve_metric([F.accuracy], F.cross_entropy, "evaluate")
