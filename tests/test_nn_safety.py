@@ -323,3 +323,34 @@ def test_gradcheck_puts_the_inputs_back_when_fn_raises():
 def test_gradcheck_refuses_inputs_that_are_not_tensors():
     with pytest.raises(mg.GradcheckError, match="input 1 is a ndarray, not a Tensor"):
         gradcheck(lambda a, b: a * b, [Tensor(np.ones(2), requires_grad=True), np.ones(2)])
+
+
+def test_an_ignored_row_with_a_masked_minus_inf_logit_counts_zero_not_nan():
+    # PyTorch skips ignored rows; multiplying their pick by weight 0 would give 0 · inf = nan.
+    z = np.array([[-np.inf, 1.0, 0.0], [0.5, -1.0, 2.0], [-np.inf, -np.inf, 3.0]])
+    labels = np.array([-100, 2, 2])
+    logp = z[1:] - np.log(np.exp(z[1:]).sum(1, keepdims=True))
+    kept = -logp[np.arange(2), [2, 2]]
+    for weight in (None, np.array([1.0, 1.0, 1.0])):
+        x = Tensor(z, requires_grad=True)
+        loss = F.cross_entropy(x, labels, weight)
+        assert loss.item() == pytest.approx(kept.mean())
+        loss.backward()
+        assert np.isfinite(x.grad).all()
+        np.testing.assert_array_equal(x.grad[0], 0)
+    per_row = F.nll_loss(np.array([[-np.inf, 0.0], [-0.5, -0.25]]), np.array([-100, 1]),
+                         reduction="none")
+    np.testing.assert_array_equal(per_row.data, [0.0, 0.25])
+
+
+@pytest.mark.parametrize("logits, targets", [
+    (np.array([-2.0, 0.5, 3.0]), np.array([0, 1, 1])),          # binary scores, one per row
+    (np.zeros((2, 3, 4)), np.zeros((2, 3), dtype=np.int64)),    # per-token logits
+    (np.zeros((2, 3)), np.zeros((2, 3, 1))),
+])
+def test_accuracy_refuses_logits_that_are_not_one_row_per_example(logits, targets):
+    # 1-D scores were argmaxed into one index and compared with every label: a wrong number.
+    with pytest.raises(DataError, match=r"^accuracy: .*need one row per example: logits "
+                                        r"\(n, classes\), targets \(n,\) class labels or "
+                                        r"\(n, classes\) one-hot rows$"):
+        F.accuracy(logits, targets)

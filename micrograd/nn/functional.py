@@ -366,7 +366,9 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     labels = _labels_for(np.where(kept, t, 0), n, classes, "nll_loss")
     w = _class_weights(weight, classes, x, "nll_loss")
     row_w = (np.ones(n, dtype=_float_dtype_of(x)) if w is None else w[labels]) * kept
-    per = -x[np.arange(n), labels] * Tensor(row_w)
+    # An ignored row's pick is masked out, not multiplied by its weight 0: a -inf there (a
+    # masked logit) would make 0 · inf = nan, where PyTorch gives 0.
+    per = -where(kept, x[np.arange(n), labels], 0.0) * Tensor(row_w)
     if reduction == "mean":
         return per.sum() / Tensor(row_w.sum())  # 0/0 = nan when every row is ignored, as PyTorch
     return per.sum() if reduction == "sum" else per
@@ -436,9 +438,12 @@ def accuracy(logits: Any, targets: Any) -> float:
     """Fraction of rows whose largest logit is at the target class (labels or one-hot rows)."""
     z = np.asarray(logits.data if isinstance(logits, Tensor) else logits)
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if t.ndim == 0 or z.ndim == 0:
+    # 1-D logits (binary scores) would otherwise be argmaxed into one index and compared
+    # with every label: a number, and a wrong one.
+    if t.ndim not in (1, 2) or z.ndim != 2:
         raise DataError(f"accuracy: logits (shape {z.shape}) and targets (shape {t.shape}) need "
-                        "one row per example")
+                        "one row per example: logits (n, classes), targets (n,) class labels "
+                        "or (n, classes) one-hot rows")
     if t.ndim == 2:
         t = t.argmax(axis=1)
     if len(t) != len(z):
