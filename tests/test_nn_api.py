@@ -638,3 +638,16 @@ def test_module_and_optimizer_zero_grad_agree():
         held = lin.weight.grad
         (lin if clear == "module" else opt).zero_grad(set_to_none=False)
         assert lin.weight.grad is held and not held.any()
+
+
+@pytest.mark.parametrize("key, error, fault", [
+    ("a.0", nn.ArgumentError, r"the module name must be a non-empty string without '\.'.*"
+                              r"got 'a\.0'"),
+    (0, nn.ModuleError, r"the module name must be a string, got int"),
+])
+def test_sequential_refuses_an_ordered_dict_key_that_is_not_a_plain_name(key, error, fault):
+    # Unchecked, "a.0" next to a child "a" holding a list would give two layers the state_dict
+    # names a.0.weight and a.0.bias: saving and loading would silently keep only one of them.
+    with pytest.raises(error, match=rf"^Sequential: {fault}"):
+        nn.Sequential(OrderedDict([(key, nn.Linear(2, 2, seed=0)),
+                                   ("a", nn.ModuleList([nn.Linear(2, 2, seed=1)]))]))

@@ -238,7 +238,8 @@ def test_mlp_sizes_must_be_positive_integers(sizes, bad):
     (2.5, 3, "in_features", "2.5"), (2, "3", "out_features", "'3'"),
 ])
 def test_linear_sizes_must_be_positive_integers(n_in, n_out, name, bad):
-    with pytest.raises(mg.ShapeError, match=rf"Linear: {name} must be an integer >= 1, got {bad}"):
+    with pytest.raises(mg.ShapeError, match=rf"^Linear: {name} must be an integer >= 1, got {bad}; "
+                                            r"pass whole positive numbers of features$"):
         nn.Linear(n_in, n_out)
 
 

@@ -19,6 +19,7 @@ from .module import (
     Module,
     _as_tensor,
     _check_device,
+    _check_name,
     _float_dtype,
     _size,
 )
@@ -203,7 +204,8 @@ class Sequential(_Container):
 
     def __init__(self, *modules: Any):
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            self._fill(modules[0].items())
+            # Checked as add_module checks: a dotted key would make state_dict names collide.
+            self._fill((_check_name(k, "module", "Sequential"), m) for k, m in modules[0].items())
         else:
             if len(modules) == 1 and isinstance(modules[0], Mapping):
                 raise ModuleError("Sequential: named modules must come as an OrderedDict "
