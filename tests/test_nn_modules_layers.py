@@ -76,14 +76,21 @@ def test_mlp_refuses_sizes_that_are_not_a_list_of_widths():
         nn.MLP([3])
 
 
-@pytest.mark.parametrize("dtype, message", [
-    (np.int32, r"^MLP: modules hold floating-point parameters, so the dtype must be floating "
-               r"\(float32 or float64\), got int32$"),
-    ("nope", r"^MLP: cannot read 'nope' as a dtype; pass np\.float32"),
+@pytest.mark.parametrize("make, dtype, message", [
+    (lambda dt: nn.MLP([2, 3], dtype=dt), np.int32,
+     r"^MLP: modules hold floating-point parameters, so the dtype must be floating "
+     r"\(float32 or float64\), got int32$"),
+    (lambda dt: nn.MLP([2, 3], dtype=dt), "nope",
+     r"^MLP: cannot read 'nope' as a dtype; pass np\.float32"),
+    (lambda dt: nn.Linear(2, 3, dtype=dt), np.int64,
+     r"^Linear: modules hold floating-point parameters, so the dtype must be floating "
+     r"\(float32 or float64\), got int64$"),
+    (lambda dt: nn.Linear(2, 3, dtype=dt), "x",
+     r"^Linear: cannot read 'x' as a dtype; pass np\.float32"),
 ])
-def test_mlp_refuses_a_dtype_that_is_not_floating_and_names_itself(dtype, message):
+def test_a_layer_refuses_a_dtype_that_is_not_floating_and_names_itself(make, dtype, message):
     with pytest.raises(DTypeError, match=message):
-        nn.MLP([2, 3], dtype=dtype)
+        make(dtype)
 
 
 def test_linear_names_its_parameters_weight_and_bias_from_the_start():
@@ -100,11 +107,3 @@ def test_linear_refuses_a_device_other_than_the_cpu():
     assert nn.Linear(2, 3, device="cpu", seed=0).weight.shape == (3, 2)
 
 
-@pytest.mark.parametrize("dtype, message", [
-    (np.int64, r"^Linear: modules hold floating-point parameters, so the dtype must be "
-               r"floating \(float32 or float64\), got int64$"),
-    ("x", r"^Linear: cannot read 'x' as a dtype; pass np\.float32"),
-])
-def test_linear_refuses_a_dtype_that_is_not_floating_and_names_itself(dtype, message):
-    with pytest.raises(DTypeError, match=message):
-        nn.Linear(2, 3, dtype=dtype)
