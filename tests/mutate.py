@@ -95,14 +95,16 @@ def sample(prefix: str, n: int) -> set[str]:
 
 def forget_survivors(prefix: str, only: set[str] | None = None) -> None:
     """Mark the module's survivors unchecked, so the next run tries them with today's tests
-    (which also settles the kills --recheck recorded)."""
+    (which also settles the kills --recheck recorded). Listed equivalents stay as they are:
+    a survivor costs a run of every test that reaches it, and they would survive again."""
+    equiv = equivalents()
     RECHECKED.write_text(json.dumps({k: v for k, v in rechecked().items()
                                      if not k.startswith(prefix + ".")}, indent=1))
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text(encoding="utf-8"))
         codes = data["exit_code_by_key"]
         stale = [k for k, v in codes.items() if k.startswith(prefix + ".") and v in SURVIVED
-                 and (only is None or k in only)]
+                 and (only is None or k in only) and k not in equiv]
         if stale:
             for k in stale:
                 codes[k] = None
