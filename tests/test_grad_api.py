@@ -199,3 +199,35 @@ def test_third_derivative_of_sigmoid_is_the_closed_form(v):
     np.testing.assert_allclose(d2, s * (1 - s) * (1 - 2 * s), rtol=1e-11, atol=1e-14)
     np.testing.assert_allclose(d3, s * (1 - s) * (1 - 6 * s + 6 * s**2), rtol=1e-10,
                                atol=1e-13)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_grad_of_a_leaf_with_respect_to_itself_is_the_seed_as_in_torch(torch):
+    (a,), (ta,) = both(torch, [1.0, -2.0])
+    v, tv = np.array([3.0, 4.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    for create_graph in (False, True):
+        got = mg.grad(a, a, grad_outputs=mg.tensor(v), create_graph=create_graph)
+        close(got, torch.autograd.grad(ta, ta, grad_outputs=tv, create_graph=create_graph))
+        assert a.grad is None  # grad() returns the gradient, it leaves .grad alone
+    a.backward(gradient=v, create_graph=True)  # backward() fills .grad instead
+    ta.backward(gradient=tv, create_graph=True)
+    close([a.grad], [ta.grad])
+
+
+def test_grad_names_what_is_wrong_with_its_arguments():
+    x = mg.tensor([0.5, -1.0], dtype=mg.float64, requires_grad=True)
+    with pytest.raises(MicrogradError, match=r"^grad: inputs must be a tensor or a sequence "
+                                             r"of tensors, got float$"):
+        mg.grad((x * x).sum(), 3.0)
+    with pytest.raises(MicrogradError, match=r"^grad: outputs must be .* got str$"):
+        mg.grad("y", x)
+    with pytest.raises(MicrogradError, match=r"^grad: input 1 \(\(2,\)\) does not require "
+                                             r"grad.*create it with requires_grad=True$"):
+        mg.grad((x * x).sum(), [x, mg.tensor([1.0, 2.0])])
+    with pytest.raises(MicrogradError, match=r"^grad: the output has shape \(2,\); "
+                                             r"gradients can be implicitly created only"):
+        mg.grad(x * x, x)  # a non-scalar output with no grad_outputs
+    w = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True)
+    w.name = "w"
+    with pytest.raises(MicrogradError, match=r"^grad: input 1 \(w, shape \(2,\)\) is not used"):
+        mg.grad((x * x).sum(), [x, w])

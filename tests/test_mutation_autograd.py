@@ -161,3 +161,54 @@ def test_a_float32_graph_seeded_with_float64_keeps_float32_gradients():
     (x * x).backward(np.array([1.0, 1.0], dtype=np.float64))
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+
+
+def test_unbroadcast_spreads_a_scalar_partial_over_a_larger_input():
+    from micrograd.autograd import unbroadcast
+    np.testing.assert_array_equal(unbroadcast(np.array(2.5), (2, 3)), np.full((2, 3), 2.5))
+    np.testing.assert_array_equal(unbroadcast(np.array([1.0, 2.0]), (3, 2)),
+                                  [[1.0, 2.0]] * 3)
+    # A recorded gradient (create_graph=True) stays a recorded tensor: d/ds Σ expand(s) = 6.
+    s = mg.tensor(2.5, dtype=np.float64, requires_grad=True)
+    out = unbroadcast(s, (2, 3))
+    assert isinstance(out, mg.Tensor) and out.shape == (2, 3)
+    out.sum().backward()
+    np.testing.assert_array_equal(s.grad, 6.0)
+
+
+def test_a_freed_intermediate_keeps_its_dtype_and_says_how_to_keep_its_values():
+    from micrograd import GraphReleasedError
+    x = mg.tensor(np.linspace(-1, 1, 400, dtype=np.float32), requires_grad=True)
+    loss = (x.tanh() * x).sum()  # x.tanh(): 1,600 bytes, freed by backward()
+    loss.backward()
+    freed = loss.grad_fn.parents[0]  # the product's stand-in
+    assert freed.shape == (400,) and freed.dtype == mg.float32
+    with pytest.raises(GraphReleasedError, match=r"^this intermediate's values \(\(400,\) "
+                                                 r"float32\) were freed by backward\(\); pass "
+                                                 r"retain_graph=True to keep them"):
+        freed.numpy()
+
+
+class _TripleF64Partial(mg.Function):
+    """3x, whose partial a user wrote in float64 whatever the input's dtype."""
+    name = "triple"
+
+    def forward(self, x):
+        return x * x.dtype.type(3)
+
+    def partial(self, i):
+        return np.full(self.parents[0].shape, 3.0)
+
+    def partial_t(self, i, out):
+        return mg.tensor(np.full(out.shape, 3.0, dtype=np.float64))
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_custom_ops_float64_partial_leaves_a_float32_input_a_float32_grad(create_graph):
+    # As PyTorch casts a custom Function's gradient to its input's dtype.
+    x = mg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    _TripleF64Partial.apply(x).sum().backward(create_graph=create_graph)
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(x.grad), [3.0, 3.0])
+    g, = mg.grad(_TripleF64Partial.apply(x).sum(), x, create_graph=create_graph)
+    assert g.dtype == mg.float32
