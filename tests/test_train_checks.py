@@ -147,7 +147,10 @@ def test_an_optimizer_holding_only_frozen_parameters_is_refused_before_training(
     before = [p.data.copy() for p in model.parameters(include_frozen=True)]
     with pytest.raises(MicrogradError, match=r"^fit: the optimizer holds only frozen parameters "
                                              r"of the model \(requires_grad=False\), so training "
-                                             r"would change nothing; unfreeze them"):
+                                             r"would change nothing; unfreeze them "
+                                             r"\(p\.requires_grad_\(\)\) or build the optimizer "
+                                             r"from the trainable ones: "
+                                             r"optim\.SGD\(model\.parameters\(\), lr=\.\.\.\)$"):
         fit(model, F.cross_entropy, opt, (X, Y), verbose=False)
     for p, b in zip(model.parameters(include_frozen=True), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
