@@ -53,26 +53,6 @@ def test_one_grad_mode_object_can_be_reentered():
     assert mg.is_grad_enabled()
 
 
-def test_grad_mode_decorators_set_the_mode_for_the_call_only():
-    @mg.no_grad
-    def bare():
-        return mg.is_grad_enabled()
-
-    @mg.no_grad()
-    def called():
-        return mg.is_grad_enabled()
-
-    @mg.enable_grad
-    def on():
-        return mg.is_grad_enabled()
-
-    assert (bare(), called(), mg.is_grad_enabled()) == (False, False, True)
-    with mg.no_grad():
-        assert on() is True
-        assert not mg.is_grad_enabled()
-    assert bare.__name__ == "bare"  # functools.wraps
-
-
 @pytest.mark.parametrize("mode", ["naive", "forward"])
 def test_every_mode_gives_backprops_gradients(mode):
     g = np.array([0.3, -1.2])

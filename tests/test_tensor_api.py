@@ -444,7 +444,7 @@ def test_no_grad_and_enable_grad_bare_and_called():
     assert bare.__name__ == "bare"
     assert not bare() and not called() and mg.is_grad_enabled()
     with mg.no_grad():
-        assert back_on() and not mg.is_grad_enabled()
+        assert back_on() is True and not mg.is_grad_enabled()
     x = mg.tensor(1.0, requires_grad=True)
     assert mg.no_grad(lambda: x * 2)().grad_fn is None
 
