@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import micrograd as mg
 from micrograd import Tensor, nn
 from micrograd.errors import ArgumentError, DTypeError
 
@@ -18,20 +19,29 @@ def _dtypes(m):
     return {t.dtype for _, t in m.named_parameters(include_frozen=True)}
 
 
-@pytest.mark.parametrize("device", ["cuda", "cuda:1", "mps", "meta", "xpu", "xpu:0"])
+@pytest.mark.parametrize("device", ["cuda", "cuda:1", "mps", "meta", "xpu", "xpu:0", "cpu:1"])
 def test_a_device_other_than_the_cpu_is_refused_as_a_device_naming_the_call(device):
-    with pytest.raises(ArgumentError, match=rf"^Sequential\.to: micrograd computes on the CPU with "
-                                            rf"numpy, so the only device is 'cpu', got "
-                                            rf"'{device}'$"):
+    with pytest.raises(ArgumentError, match=rf"^Sequential\.to: device '{device}' is not "
+                                            r"available: micrograd runs on the CPU only \(numpy "
+                                            r"arrays\); drop the device, or move the model to "
+                                            r"PyTorch with micrograd.interop for other devices$"):
         _model().to(device)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cpu:0"])
+def test_the_cpu_by_either_name_is_accepted_by_a_model_as_by_a_tensor(device):
+    m = _model()
+    assert m.to(device) is m and _dtypes(m) == {np.dtype(np.float32)}
+    assert mg.tensor([1.0]).to(device).device == "cpu"
+    assert nn.Linear(2, 3, device=device, seed=0).weight.shape == (3, 2)
 
 
 def test_torch_devices_are_read_as_devices():
     torch = pytest.importorskip("torch", reason="torch.device objects need torch")
     m = _model()
     assert m.to(torch.device("cpu")) is m and _dtypes(m) == {np.dtype(np.float32)}
-    with pytest.raises(ArgumentError, match=r"^Sequential\.to: .* the only device is 'cpu', got "
-                                            r"device\(type='cuda', index=1\)$"):
+    assert m.to(torch.device("cpu", 0)) is m
+    with pytest.raises(ArgumentError, match=r"^Sequential\.to: device 'cuda:1' is not available"):
         m.to(torch.device("cuda", 1))
 
 

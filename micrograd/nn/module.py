@@ -61,13 +61,6 @@ def _float_dtype(dtype: Any, where: str) -> np.dtype:
     return dt
 
 
-def _check_device(device: Any, where: str) -> None:
-    """Accept PyTorch code's device=None / 'cpu'; refuse any other device by name."""
-    if device is not None and str(device) != "cpu":
-        raise ArgumentError(f"{where}: micrograd computes on the CPU with numpy, so the only "
-                            f"device is 'cpu', got {device!r}")
-
-
 def _is_device(value: Any) -> bool:
     name = str(value).split(":")[0]
     return (hasattr(value, "type") and hasattr(value, "index")) or (
@@ -298,7 +291,7 @@ class Module:
                 device = a
             else:
                 dtype = a
-        _check_device(device, f"{type(self).__name__}.to")
+        _engine._check_device(f"{type(self).__name__}.to", device)
         return self if dtype is None else self._cast(dtype, f"{type(self).__name__}.to")
 
     def float(self) -> Module:

@@ -18,7 +18,6 @@ from .module import (
     IncompatibleKeys,
     Module,
     _as_tensor,
-    _check_device,
     _check_name,
     _float_dtype,
     _size,
@@ -44,7 +43,7 @@ class Linear(Module):
                  dtype: Any = None, device: Any = None):
         in_features = _size(in_features, "in_features", "Linear")
         out_features = _size(out_features, "out_features", "Linear")
-        _check_device(device, "Linear")
+        _engine._check_device("Linear", device)
         dt = _float_dtype(_engine._default_float if dtype is None else dtype, "Linear")
         self.in_features, self.out_features = in_features, out_features
         # Drawn here rather than by reset_parameters(), so that a new layer's tensors start
