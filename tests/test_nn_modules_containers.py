@@ -30,6 +30,9 @@ def test_extend_appends_each_module_in_order_under_the_next_numbers():
      r"^Sequential\.append: it is a ufunc, not a Module; wrap functions in a Module subclass$"),
     (lambda s: s.insert(0, 3),
      r"^Sequential\.insert: it is a int, not a Module; wrap functions in a Module subclass$"),
+    (lambda s: s.extend([nn.ReLU(), np.tanh]),
+     r"^Sequential\.extend: item 1 is a ufunc, not a Module; wrap functions in a Module "
+     r"subclass$"),
 ])
 def test_sequential_refuses_a_non_module_naming_the_method_and_the_fix(grow, message):
     seq = nn.Sequential(nn.Tanh())

@@ -230,7 +230,10 @@ class Sequential(_Container):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
-        for m in modules:
+        # Every item is checked before the first goes in: a refused list leaves it as it was.
+        checked = [_check_module(m, "Sequential.extend", f"item {i}")
+                   for i, m in enumerate(modules)]
+        for m in checked:
             self.append(m)
         return self
 
