@@ -57,8 +57,8 @@ def test_unbatched_nll_loss_matches_pytorch(torch, dtype, reduction, options, la
     assert out.shape == ref.shape == ()
     assert out.dtype == dtype and grad.dtype == dtype
     np.testing.assert_allclose(out.data, ref, rtol=1e-6, equal_nan=True)
-    if not np.isnan(ref):  # an ignored sample's mean is 0/0 = nan; its gradient is not compared
-        np.testing.assert_allclose(grad, ref_grad, rtol=1e-6)
+    # An ignored sample's mean is 0/0 = nan, but its gradient is 0, as in PyTorch.
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-6, equal_nan=False)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -230,8 +230,8 @@ def test_unbatched_cross_entropy_matches_pytorch(torch, reduction, target, optio
     out, grad, ref, ref_grad = cross_entropy_pair(torch, z, target, reduction, **options)
     assert out.shape == ref.shape == ()
     np.testing.assert_allclose(out.data, ref, rtol=1e-6, equal_nan=True)
-    if not np.isnan(ref):  # an ignored sample's mean is 0/0 = nan; its gradient is not compared
-        np.testing.assert_allclose(grad, ref_grad, rtol=1e-6, atol=1e-12)
+    # An ignored sample's mean is 0/0 = nan, but its gradient is 0, as in PyTorch.
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-6, atol=1e-12, equal_nan=False)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

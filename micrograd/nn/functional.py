@@ -369,8 +369,12 @@ def nll_loss(input: Any, target: Any, weight: Any = None, *, ignore_index: int =
     # An ignored row's pick is masked out, not multiplied by its weight 0: a -inf there (a
     # masked logit) would make 0 · inf = nan, where PyTorch gives 0.
     per = -where(kept, x[np.arange(n), labels], 0.0) * Tensor(row_w)
+    if reduction == "mean" and not kept.any():
+        # Every row ignored: the mean is 0/0 = nan, as in PyTorch, and, as there, no gradient
+        # reaches the input (0/0 would send nan into every weight of the model).
+        return per.sum() + Tensor(np.full((), np.nan, dtype=row_w.dtype))
     if reduction == "mean":
-        return per.sum() / Tensor(row_w.sum())  # 0/0 = nan when every row is ignored, as PyTorch
+        return per.sum() / Tensor(row_w.sum())
     return per.sum() if reduction == "sum" else per
 
 
