@@ -123,3 +123,25 @@ def test_an_op_run_twice_counts_twice_in_its_row_and_in_the_table():
     header = rows["op"]
     assert header.endswith("flops") and rows["tanh"].endswith(" 20")
     assert header.index("forward") + len("forward") == rows["tanh"].index("2") + 1
+
+
+class _Noise(mg.Function):
+    """A source op of one's own with no tensor inputs: z = the n numbers it was given."""
+    name = "noise"
+
+    def forward(self, *, values):
+        return np.asarray(values, dtype=np.float64)
+
+    def backward(self, g, i):
+        raise AssertionError("a source op has no input to send a gradient to")
+
+
+@pytest.mark.parametrize("n", [3, 0])
+def test_an_op_without_tensor_inputs_is_counted_one_flop_per_output_entry(n):
+    # Its input side has no entries (n_in = 0): the cost is the output's n, and an empty
+    # output costs nothing.
+    with mg.count_ops() as c:
+        z = _Noise.apply(values=np.arange(n))
+    assert z.shape == (n,) and z.grad_fn is None
+    assert (c.forward, c.forward_flops) == (1, n)
+    assert (c.by_op["noise"].forward, c.by_op["noise"].forward_flops) == (1, n)
