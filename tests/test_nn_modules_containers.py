@@ -53,3 +53,10 @@ def test_sequential_refuses_a_key_that_is_not_a_string():
     with pytest.raises(ModuleError, match=r"^Sequential: the module name must be a string, "
                                           r"got int$"):
         nn.Sequential(OrderedDict([(3, nn.Tanh())]))
+
+
+def test_named_modules_in_a_plain_dict_are_refused_naming_the_type():
+    # PyTorch reads names only from an OrderedDict (a dict is "not a Module subclass" there).
+    with pytest.raises(ModuleError, match=r"^Sequential: named modules must come as an "
+                                          r"OrderedDict \(PyTorch's rule\), got a plain dict$"):
+        nn.Sequential({"fc": nn.ReLU()})
