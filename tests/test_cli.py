@@ -237,7 +237,10 @@ def test_ctrl_c_in_a_real_process_exits_130_without_a_traceback(tmp_path):
     env.pop("MICROGRAD_DEBUG", None)
     proc = subprocess.Popen([sys.executable, "-m", "micrograd", "demo", "--epochs", "100000",
                              "--no-progress", "-o", str(tmp_path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            # A child inherits an ignored SIGINT (a background job's, mutmut's
+                            # workers'), and Python then never raises KeyboardInterrupt.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert proc.stdout is not None
     proc.stdout.readline()  # the first line is printed when training starts
     time.sleep(0.3)
