@@ -511,11 +511,17 @@ def _as_array(data: Any, dtype: Any, copy: bool = True) -> np.ndarray:
     try:
         arr = np.array(data, dtype=dtype, copy=copy or None)
     except (ValueError, TypeError) as e:
-        if "inhomogeneous" in str(e) or "sequence" in str(e):
+        if "inhomogeneous" in str(e):
             raise ShapeError("Tensor: nested lists of different lengths (ragged) cannot make a "
                              "tensor; every row must have the same length") from None
+        # An object array of lists or arrays (ragged or not) fails here with "setting an
+        # array element with a sequence": it is not a ragged nested list, so it is not
+        # called one.
+        objects = isinstance(data, np.ndarray) and data.dtype.kind == "O"
+        hint = ("; an array of dtype object holds Python objects, not numbers: np.stack its "
+                "items (or pass a nested list)") if objects else ""
         raise DTypeError(f"Tensor: cannot make a tensor of {type(data).__name__} data "
-                         f"with dtype={dtype!r}: {e}") from None
+                         f"with dtype={dtype!r}: {str(e).rstrip('.')}{hint}") from None
     if arr.dtype.kind not in "fcbiu":
         raise DTypeError(f"Tensor: cannot hold data of dtype {arr.dtype} (numbers only)")
     if from_python:
