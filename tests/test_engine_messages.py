@@ -18,6 +18,11 @@ from micrograd.errors import (
     ShapeError,
 )
 
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="the PyTorch cross-check needs torch")
+
+
 BOTH = r"\(numpy's and PyTorch's spellings of one argument, or a positional argument and its " \
        r"keyword\); pass it once$"
 
@@ -40,8 +45,7 @@ def test_an_out_of_range_dimension_names_the_op_and_the_valid_range(call, messag
 
 
 @pytest.mark.parametrize("method, dim", [("argmax", 0), ("argmin", -1)])
-def test_argmax_and_argmin_of_a_0d_tensor_take_dim_0_or_minus_1_as_pytorch(method, dim):
-    torch = pytest.importorskip("torch", reason="the PyTorch cross-check needs torch")
+def test_argmax_and_argmin_of_a_0d_tensor_take_dim_0_or_minus_1_as_pytorch(torch, method, dim):
     x = mg.tensor(2.5)
     got = getattr(x, method)(dim=dim)
     want = getattr(torch.tensor(2.5), method)(dim=dim)
@@ -152,3 +156,100 @@ def test_a_non_finite_forward_mode_partial_is_named_as_a_jvp():
     with mg.detect_anomaly(), pytest.raises(AnomalyError, match=r"^sqrt: the local partial "
                                                                 r"\(jvp\) for input 0 produced "):
         y.backward(mode="forward")
+
+
+def test_a_changed_saved_output_is_named_with_both_versions_as_pytorch_counts_them(torch):
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    y = x.exp()  # exp saves its output for the gradient
+    with mg.no_grad():
+        y.add_(1.0)
+        y.mul_(2.0)
+    with pytest.raises(InplaceError, match=r"^exp: one of the tensors needed for its gradient, "
+                                           r"its output, was changed by an in-place operation "
+                                           r"after the forward pass \(version 0 then, 2 now\), "
+                                           r"so backward\(\) would compute a wrong gradient\. "):
+        y.sum().backward()
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    ty = tx.exp()
+    with torch.no_grad():
+        ty.add_(1.0)
+        ty.mul_(2.0)
+    with pytest.raises(RuntimeError, match="is at version 2; expected version 0"):
+        ty.sum().backward()
+
+
+def test_a_leaf_that_requires_grad_changed_in_place_is_told_where_to_do_it():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    with pytest.raises(InplaceError, match=r"^add_: a leaf tensor that requires grad \(of shape "
+                                           r"\(2,\)\) cannot be changed in place while gradients "
+                                           r"are recorded; update it inside `with "
+                                           r"micrograd\.no_grad\(\):`, or use the out-of-place "
+                                           r"form$"):
+        x.add_(1.0)
+
+
+@pytest.mark.parametrize("change", [lambda t, w: t.__setitem__(0, 1.5),
+                                    lambda t, w: t.add_(w)], ids=["setitem", "recorded add_"])
+def test_a_float_result_is_not_stored_in_an_integer_tensor(change):
+    t = mg.tensor([1, 2])
+    w = mg.tensor([0.5], requires_grad=True)
+    with pytest.raises(DTypeError, match=r"^(setitem_|add_): a result of dtype float(32|64) cannot "
+                                         r"be stored in this tensor of dtype int64; convert the "
+                                         r"tensor first, e.g\. t\.astype\(float\)$"):
+        change(t, w)
+    assert t.tolist() == [1, 2]
+
+
+def test_a_recorded_inplace_change_keeps_the_tensors_dtype_as_pytorch(torch):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)  # float32
+    h = x * 3
+    h.add_(mg.tensor([0.25, 0.5], dtype=np.float64))  # a float64 operand
+    assert h.dtype == np.float32
+    (h * h).sum().backward()
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    th = tx * 3
+    th.add_(torch.tensor([0.25, 0.5], dtype=torch.float64))
+    assert th.dtype == torch.float32
+    (th * th).sum().backward()
+    np.testing.assert_allclose(h.data, th.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6)
+
+
+def test_a_recorded_inplace_change_of_a_reductions_result_is_allowed():
+    # amax's result is a view of a fresh array, not of its input: nothing else sees its
+    # memory. (PyTorch refuses this one: its amax backward reads the output it saved; ours
+    # keeps the value from before the change for the graph.)
+    x = mg.tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True, dtype=np.float64)
+    m = x.amax(1)
+    m.mul_(2.0)
+    m.sum().backward()
+    np.testing.assert_array_equal(m.data, [10.0, 14.0])
+    np.testing.assert_array_equal(x.grad, [[0.0, 2.0], [2.0, 0.0]])  # 2 at each row's max
+
+
+def test_the_minus_infinity_norm_over_a_dim_is_the_smallest_magnitude_per_row(torch):
+    data = np.array([[3.0, -1.0, 4.0], [-0.5, 9.0, -2.0]])
+    for dim in (1, 0):
+        got = mg.tensor(data, dtype=np.float64).norm(p=-np.inf, dim=dim)
+        want = torch.linalg.vector_norm(torch.tensor(data), ord=-np.inf, dim=dim)
+        np.testing.assert_array_equal(got.data, want.numpy())
+
+
+def test_torch_dtypes_are_read_as_numpy_dtypes_by_to(torch):
+    x = mg.tensor([1.0, 2.0])
+    assert x.to(torch.float64).dtype == np.float64
+    assert x.to(dtype=torch.int32).dtype == np.int32
+
+
+def test_a_to_argument_that_is_neither_a_dtype_nor_a_device_is_named():
+    with pytest.raises(DTypeError, match=r"^to: 'floaty' is neither a dtype \(micrograd\.float32, "
+                                         r"np\.float64, 'float32', \.\.\.\) nor a device "
+                                         r"\('cpu'\)$"):
+        _x(2).to("floaty")
+
+
+def test_data_that_is_not_numbers_is_named_with_numpys_reason_and_nothing_after():
+    with pytest.raises(DTypeError, match=r"^Tensor: cannot make a tensor of list data with "
+                                         r"dtype=.*float64.*: could not convert string to float: "
+                                         r"'a'$"):
+        mg.tensor(["a"], dtype=np.float64)
