@@ -253,3 +253,105 @@ def test_data_that_is_not_numbers_is_named_with_numpys_reason_and_nothing_after(
                                          r"dtype=.*float64.*: could not convert string to float: "
                                          r"'a'$"):
         mg.tensor(["a"], dtype=np.float64)
+
+
+class _Phase(mg.Function):
+    """z = x · e^{i}: an op of one's own with a complex result."""
+    name = "phase"
+
+    def forward(self, x):
+        return x * np.exp(1j)
+
+    def backward(self, g, i):
+        raise AssertionError("never recorded")
+
+
+def test_an_op_with_a_complex_result_from_an_input_that_requires_grad_is_refused():
+    x = mg.tensor([1.0], requires_grad=True, dtype=np.float64)
+    with pytest.raises(DTypeError, match=r"^phase: its result is complex, and autograd does not "
+                                         r"do complex gradients \(they need conjugates\); keep "
+                                         r"tensors that require grad real$"):
+        _Phase.apply(x)
+    assert _Phase.apply(x.detach()).dtype == np.complex128  # outside the graph it is fine
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_recorded_backward_is_counted_per_input_as_the_plain_one(create_graph):
+    # With create_graph=True the partials are recorded tensor ops (backward_t); the counters
+    # are told which input each is for, so the bias partial still costs n, not 2mnk.
+    m, k, n = 4, 3, 2
+    rng = np.random.default_rng(0)
+    x, w, b = (mg.tensor(rng.normal(size=s), requires_grad=True, dtype=np.float64)
+               for s in [(m, k), (n, k), (n,)])
+    y = mg.nn.functional.linear(x, w, b).sum()
+    with mg.count_ops() as c:
+        mg.grad(y, [x, w, b], create_graph=create_graph)
+    assert c.by_op["linear"].partials == 3
+    assert c.by_op["linear"].flops == 2 * (2 * m * n * k) + m * n
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: mg.set_default_dtype(np.float16), DTypeError,
+     r"^set_default_dtype: the default dtype must be micrograd\.float32 or micrograd\.float64, "
+     r"got float16 \(PyTorch also allows float16 and bfloat16; micrograd does not\)$"),
+    (lambda: f"{_x(2):.2f}", ShapeError,
+     r"^format: the format '\.2f' applies to one number, but this tensor has shape \(2,\); "
+     r"format t\.item\(\) of a one-element tensor, or the entries one by one$"),
+    (lambda: mg.tensor(np.zeros((0, 3))).argmin(), ShapeError,
+     r"^argmin: the tensor of shape \(0, 3\) is empty: there is no largest or smallest entry "
+     r"to point at$"),
+    (lambda: _x(3).norm(p=1, ord=1), ArgumentError, r"^norm: got p= and ord= "),
+    (lambda: _x(2, 3).norm(dim=0, axis=0), ArgumentError, r"^norm: got dim= and axis= "),
+    (lambda: _x(2, 3).flatten(5), ShapeError,
+     r"^flatten: dimension 5 is out of range for 2 dimensions \(valid: -2 to 1\)$"),
+    (lambda: _x(2, 3).flatten(0, -3), ShapeError,
+     r"^flatten: dimension -3 is out of range for 2 dimensions \(valid: -2 to 1\)$"),
+], ids=["default-dtype", "format", "argmin-empty", "norm-p-ord", "norm-dim-axis",
+        "flatten-start", "flatten-end"])
+def test_more_refusals_name_the_op_the_value_and_the_way_out(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+    assert mg.get_default_dtype() == np.float32  # the refused default changed nothing
+
+
+def test_repr_shows_the_dtype_and_the_op_together():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    assert repr(x * 2) == "Tensor([2., 4.], dtype=float64, grad_fn=<mul>)"
+    assert repr(x) == "Tensor([1., 2.], dtype=float64, requires_grad=True)"
+
+
+@pytest.mark.parametrize("keepdim", [True, False])
+@pytest.mark.parametrize("p", [1, 2, np.inf])
+def test_norm_over_a_dim_keeps_the_dim_when_asked_as_pytorch(torch, p, keepdim):
+    data = np.array([[3.0, -1.0, 4.0], [-0.5, 9.0, -2.0]])
+    got = mg.tensor(data, dtype=np.float64).norm(p=p, dim=1, keepdim=keepdim)
+    want = torch.linalg.vector_norm(torch.tensor(data), ord=p, dim=1, keepdim=keepdim)
+    assert got.shape == tuple(want.shape)
+    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-12)
+
+
+def test_comparisons_and_truth_follow_the_values(torch):
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])
+    x, tx = mg.tensor(a), torch.tensor(a)
+    for op in ("__ge__", "__gt__", "__le__", "__lt__"):
+        np.testing.assert_array_equal(getattr(x, op)(mg.tensor(b)).data,
+                                      getattr(tx, op)(torch.tensor(b)).numpy())
+        np.testing.assert_array_equal(getattr(x, op)(2.0).data, getattr(tx, op)(2.0).numpy())
+    assert bool(mg.tensor(1.5)) is True and bool(mg.tensor([0.0])) is False
+
+
+def test_a_0d_tensor_transposed_is_itself_and_passes_its_gradient(torch):
+    x = mg.tensor(3.0, requires_grad=True, dtype=np.float64)
+    y = x.transpose(0, -1)
+    assert y.shape == () and y.item() == torch.tensor(3.0).transpose(0, -1).item()
+    (y * 2).backward()
+    assert x.grad == 2.0
+
+
+def test_asarray_of_the_same_dtype_is_a_read_only_view_not_a_copy():
+    t = mg.tensor([1.0, 2.0], dtype=np.float64)
+    for a in (np.asarray(t), np.asarray(t, dtype=np.float64)):
+        assert np.shares_memory(a, t.data) and not a.flags.writeable
+    c = np.asarray(t, dtype=np.float32)  # another dtype: a copy, the caller's to change
+    c[0] = 5.0
+    assert c.flags.writeable and t.tolist() == [1.0, 2.0]
