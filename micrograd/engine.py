@@ -1085,20 +1085,24 @@ class Tensor:
         """Σ (x - mean)² / (n - correction): PyTorch's default correction=1 (the unbiased
         estimate), NOT numpy's ddof=0; unbiased=False or correction=0 (ddof=0) for the
         population variance."""
-        if isinstance(dim, bool):  # t.var(False): PyTorch's old positional `unbiased`
-            if unbiased is not None:
-                _both("var", "unbiased")
-            dim, unbiased = _UNSET, dim
-        axis, keepdims = _reduce_args("var", dim, keepdim, axis, keepdims)
-        c = _correction("var", unbiased, correction, ddof)
-        return _ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=c)
+        return self._var("var", dim, unbiased, keepdim, correction, axis, keepdims, ddof)
 
     def std(self, dim: Any = _UNSET, unbiased: Any = None, keepdim: Any = _UNSET, *,
             correction: Any = None, axis: Any = _UNSET, keepdims: Any = _UNSET,
             ddof: Any = None) -> Tensor:
         """√var, with var()'s arguments (PyTorch's default correction=1, not numpy's ddof=0)."""
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
-                        keepdims=keepdims, ddof=ddof).sqrt()
+        return self._var("std", dim, unbiased, keepdim, correction, axis, keepdims,
+                         ddof).sqrt()
+
+    def _var(self, op: str, dim: Any, unbiased: Any, keepdim: Any, correction: Any, axis: Any,
+             keepdims: Any, ddof: Any) -> Tensor:
+        if isinstance(dim, bool):  # t.var(False): PyTorch's old positional `unbiased`
+            if unbiased is not None:
+                _both(op, "unbiased")
+            dim, unbiased = _UNSET, dim
+        axis, keepdims = _reduce_args(op, dim, keepdim, axis, keepdims)
+        c = _correction(op, unbiased, correction, ddof)
+        return _ops.Var.apply(self, axis=axis, keepdims=keepdims, correction=c)
 
     def norm(self, p: Any = 2, dim: Any = _UNSET, keepdim: Any = _UNSET, *, axis: Any = _UNSET,
              keepdims: Any = _UNSET, ord: Any = None) -> Tensor:
@@ -1173,10 +1177,12 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         """The axes in the order dims (a permutation of all of them)."""
         dims = _shape_args(dims)
-        if len(dims) != self._data.ndim:
-            raise ShapeError(f"permute: dims {dims} must name each of the {self._data.ndim} axes "
+        n = self._data.ndim
+        axes = tuple(_one_dim(d, n, "permute") for d in dims)
+        if sorted(axes) != list(range(n)):
+            raise ShapeError(f"permute: dims {dims} must name each of the {n} axes "
                              f"of the tensor of shape {self.shape} once")
-        return _ops.Transpose.apply(self, axes=dims)
+        return _ops.Transpose.apply(self, axes=axes)
 
     def transpose(self, *axes: Any) -> Tensor:
         """t.transpose(d0, d1) swaps two axes, as in PyTorch; t.transpose() reverses them

@@ -4,6 +4,7 @@ name, or the whole sentence, without any other test noticing."""
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from micrograd.errors import (
     InplaceError,
     ShapeError,
 )
+
 
 @pytest.fixture
 def torch():
@@ -167,7 +169,10 @@ def test_a_changed_saved_output_is_named_with_both_versions_as_pytorch_counts_th
     with pytest.raises(InplaceError, match=r"^exp: one of the tensors needed for its gradient, "
                                            r"its output, was changed by an in-place operation "
                                            r"after the forward pass \(version 0 then, 2 now\), "
-                                           r"so backward\(\) would compute a wrong gradient\. "):
+                                           r"so backward\(\) would compute a wrong gradient\. "
+                                           r"Do the in-place update after backward\(\), or use "
+                                           r"the out-of-place form \(x = x \+ y\) or "
+                                           r"x\.clone\(\) before changing it$"):
         y.sum().backward()
     tx = torch.tensor([1.0, 2.0], requires_grad=True)
     ty = tx.exp()
@@ -355,3 +360,351 @@ def test_asarray_of_the_same_dtype_is_a_read_only_view_not_a_copy():
     c = np.asarray(t, dtype=np.float32)  # another dtype: a copy, the caller's to change
     c[0] = 5.0
     assert c.flags.writeable and t.tolist() == [1.0, 2.0]
+
+
+# --------------------------------------------------------------------------- every refusal,
+# one row per raise site and per op name passed to a helper (_reduce_args, _either, _one_dim).
+
+def _whole(text):
+    """A regex that matches exactly `text`, from its start to its end."""
+    return "^" + re.escape(text) + "$"
+
+
+_REDUCTIONS = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+               "norm", "logsumexp"]
+_ALREADY_READ = {("amin", "dim"), ("argmin", "keepdim"), ("norm", "dim")}  # rows above
+
+
+@pytest.mark.parametrize("op, name, other", [
+    (op, name, other) for op in _REDUCTIONS
+    for name, other in [("dim", "axis"), ("keepdim", "keepdims")]
+    if (op, name) not in _ALREADY_READ])
+def test_every_reduction_names_itself_when_an_argument_is_spelled_twice(op, name, other):
+    kwargs = {"dim": 0, "axis": 0} if name == "dim" else {"dim": 0, "keepdim": True,
+                                                          "keepdims": True}
+    with pytest.raises(ArgumentError, match=rf"^{op}: got {name}= and {other}= " + BOTH):
+        getattr(_x(2, 3), op)(**kwargs)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: _x(2, 3).log_softmax(dim=1, axis=1), r"^log_softmax: got dim= and axis= "),
+    (lambda: _x(2, 1).squeeze(dim=1, axis=1), r"^squeeze: got dim= and axis= "),
+    (lambda: _x(3).norm(3, ord=1), r"^norm: got p= and ord= "),
+], ids=["log_softmax", "squeeze", "norm-p-positional"])
+def test_the_other_ops_with_two_spellings_name_themselves(call, message):
+    with pytest.raises(ArgumentError, match=message + BOTH):
+        call()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: _x(2, 3).size(2), ShapeError,
+     r"^size: dimension 2 is out of range for 2 dimensions \(valid: -2 to 1\)$"),
+    (lambda: mg.tensor(1.0).size(0), ShapeError,
+     r"^size: dimension 0 is out of range for 0 dimensions \(valid: none: the tensor is 0-d\)$"),
+    (lambda: _x(2, 3).size("a"), DTypeError, r"^size: a dimension must be an int, got 'a'$"),
+    (lambda: _x(2, 3).flatten(0.0), DTypeError,
+     r"^flatten: a dimension must be an int, got 0\.0$"),
+    (lambda: _x(2, 3).flatten(0, 1.0), DTypeError,
+     r"^flatten: a dimension must be an int, got 1\.0$"),
+    (lambda: _x(2, 3).unsqueeze(True), DTypeError,
+     r"^unsqueeze: a dimension must be an int, got True$"),
+    (lambda: _x(2, 1).squeeze(2), ShapeError,
+     r"^squeeze: dimension 2 is out of range for 2 dimensions \(valid: -2 to 1\)$"),
+    (lambda: _x(2, 1).squeeze((1, 1.5)), DTypeError,
+     r"^squeeze: a dimension must be an int, got 1\.5$"),
+    (lambda: _x(2, 3).transpose(0, 2), ShapeError,
+     r"^transpose: dimension 2 is out of range for 2 dimensions \(valid: -2 to 1\)$"),
+    (lambda: mg.tensor(1.0).transpose(0, -2), ShapeError,
+     r"^transpose: dimension -2 is out of range for 0 dimensions \(valid: -1 to 0\)$"),
+    (lambda: _x(2, 3).argmax(dim=1.0), DTypeError,
+     r"^argmax: a dimension must be an int, got 1\.0$"),
+    (lambda: _x(2, 3).argmin(1.0), DTypeError,
+     r"^argmin: a dimension must be an int, got 1\.0$"),
+], ids=["size", "size-0d", "size-type", "flatten-start-type", "flatten-end-type",
+        "unsqueeze-bool", "squeeze", "squeeze-type", "transpose", "transpose-0d", "argmax-type",
+        "argmin-type"])
+def test_every_op_that_takes_a_dimension_names_itself_when_it_is_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda torch: torch.ones(2, 3).size(2),
+    lambda torch: torch.tensor(1.0).size(0),
+    lambda torch: torch.ones(2, 1).squeeze(2),
+    lambda torch: torch.ones(2, 3).transpose(0, 2),
+    lambda torch: torch.ones(2, 3).unsqueeze(3),
+    lambda torch: torch.ones(2, 3).flatten(5),
+], ids=["size", "size-0d", "squeeze", "transpose", "unsqueeze", "flatten"])
+def test_pytorch_refuses_the_same_out_of_range_dimensions(torch, call):
+    with pytest.raises(IndexError, match="[Dd]imension"):
+        call(torch)
+
+
+def _released_by_backward():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    y = (x * x).sum()
+    y.backward()
+    y.backward()
+
+
+def _released_under_a_partial():
+    # Another thread's backward may free the buffers between check() and the partial.
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    fn = (x * x).grad_fn
+    fn.release()
+    fn.call_backward(np.ones(2), 0)
+
+
+def _input_changed():
+    w = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64, name="w")
+    y = (w * w).sum()  # mul saves both inputs, w twice
+    with mg.no_grad():
+        w.add_(1.0)
+    y.backward()
+
+
+class _Unwritten(mg.Function):
+    """An op with a forward and no derivative at all."""
+    name = "unwritten"
+
+    def forward(self, x):
+        return x.copy()
+
+
+class _Square(mg.Function):
+    """z = x², elementwise with partial() on arrays only (no partial_t)."""
+    name = "square_np"
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def partial(self, i):
+        return 2 * self.x
+
+
+def _second_derivative_of_square():
+    x = mg.tensor([1.0], requires_grad=True, dtype=np.float64)
+    mg.grad(_Square.apply(x).sum(), x, create_graph=True)
+
+
+_GRAPH_RELEASED = ("trying to backward through the graph a second time, but its saved buffers "
+                   "were freed by the first backward(); pass retain_graph=True to the first "
+                   "backward() if you need to call it again")
+_CHANGED = (", was changed by an in-place operation after the forward pass (version 0 then, "
+            "{} now), so backward() would compute a wrong gradient. Do the in-place update "
+            "after backward(), or use the out-of-place form (x = x + y) or x.clone() before "
+            "changing it")
+_SAME_DTYPE = ("matmul: expected both operands to have the same dtype, got {} and {} (PyTorch "
+               "refuses this too: \"expected m1 and m2 to have the same dtype\"); convert one "
+               "first, e.g. b.to(a.dtype), or a.float() / a.double()")
+_NO_DEVICE = ("to: device {!r} is not available: micrograd runs on the CPU only (numpy arrays); "
+              "drop the device, or move the model to PyTorch with micrograd.interop for other "
+              "devices")
+_CORRECTION = (", which say the same thing (correction = ddof = 1 if unbiased else 0); "
+               "pass one")
+
+
+@pytest.mark.parametrize("call, error, message", [
+    # reductions
+    (lambda: _x(2, 3).max(dim=(0, 1)), ArgumentError, _whole(
+        "max: dim=(0, 1) gives (values, indices) along one axis and must be an int, as in "
+        "PyTorch; for several axes use amax/amin(dim=(0, 1)) or max(axis=(0, 1)), which give "
+        "the values only")),
+    (lambda: _x(2, 3).min([1]), ArgumentError, _whole(
+        "min: dim=[1] gives (values, indices) along one axis and must be an int, as in "
+        "PyTorch; for several axes use amax/amin(dim=[1]) or min(axis=[1]), which give the "
+        "values only")),
+    (lambda: mg.tensor([1j, 2j]).argmax(), DTypeError, _whole(
+        "argmax: complex numbers have no order (got dtype complex64); apply it to abs() or "
+        "the real part")),
+    (lambda: mg.tensor(np.zeros(0)).argmax(dim=0), ShapeError, _whole(
+        "argmax: the tensor of shape (0,) is empty: there is no largest or smallest entry to "
+        "point at")),
+    (lambda: _x(3).var(unbiased=True, correction=1), ArgumentError,
+     _whole("var: got unbiased= and correction=" + _CORRECTION)),
+    (lambda: _x(3).var(correction=0, ddof=0, unbiased=False), ArgumentError,
+     _whole("var: got unbiased= and correction= and ddof=" + _CORRECTION)),
+    (lambda: _x(3).norm(p=3), ArgumentError, _whole(
+        "norm: p=3 is not supported; use 2 (or 'fro'), 1, inf or -inf, or write another "
+        "p-norm out: (x.abs() ** p).sum() ** (1 / p)")),
+    # shapes
+    (lambda: _x(2, 3, 4).flatten(2, 1), ShapeError, _whole(
+        "flatten: start_dim 2 comes after end_dim 1 (shape (2, 3, 4)); pass start_dim <= "
+        "end_dim")),
+    (lambda: _x(2, 3).permute(0), ShapeError, _whole(
+        "permute: dims (0,) must name each of the 2 axes of the tensor of shape (2, 3) once")),
+    (lambda: _x(2, 3).permute(1, -1), ShapeError, _whole(
+        "permute: dims (1, -1) must name each of the 2 axes of the tensor of shape (2, 3) once")),
+    (lambda: _x(2, 3).permute(0, 5), ShapeError, _whole(
+        "permute: dimension 5 is out of range for 2 dimensions (valid: -2 to 1)")),
+    (lambda: _x(3).std(unbiased=True, ddof=1), ArgumentError,
+     _whole("std: got unbiased= and ddof=" + _CORRECTION)),
+    (lambda: _x(3).std(False, unbiased=True), ArgumentError, r"^std: got unbiased= twice "),
+    (lambda: _x(2, 3).expand(3), ShapeError, _whole(
+        "expand: 1 sizes (3,) for a tensor of 2 axes (shape (2, 3)); give at least one size "
+        "per axis")),
+    (lambda: _x(3).expand(-1, 3), ShapeError, _whole(
+        "expand: -1 (keep the length) is not allowed for the new leading axis 0 in sizes "
+        "(-1, 3); give its length")),
+    (lambda: _x(2, 3).expand(2, 4), ShapeError, _whole(
+        "expand: the size 4 at axis 1 must match the existing length 3 (shape (2, 3), sizes "
+        "(2, 4)); only axes of length 1 can be expanded, use repeat() to tile others")),
+    (lambda: _x(2, 3).repeat(2), ShapeError, _whole(
+        "repeat: 1 repeats (2,) for a tensor of 2 axes (shape (2, 3)); the number of repeats "
+        "cannot be smaller than the number of axes, as in PyTorch")),
+    (lambda: _x(3).repeat(-1), ShapeError, _whole("repeat: repeats (-1,) must not be negative")),
+    (lambda: _x(3).mm(_x(3, 2)), ShapeError, _whole(
+        "mm: both operands must be matrices (2-D), got shapes (3,) and (3, 2); use matmul() "
+        "or @ for vectors and batches")),
+    (lambda: _x(2).item(), ShapeError, _whole(
+        "item: only a tensor with one element can become a Python number, got shape (2,)")),
+    (lambda: iter(mg.tensor(1.0)), TypeError, _whole("iteration over a 0-d tensor")),
+    # dtypes and devices
+    (lambda: _x(2, 2) @ mg.tensor(np.ones((2, 2), dtype=np.float32)), DTypeError,
+     _whole(_SAME_DTYPE.format("float64", "float32"))),
+    (lambda: [[1.0, 0.0], [0.0, 1.0]] @ _x(2, 2), DTypeError,
+     _whole(_SAME_DTYPE.format("float32", "float64"))),
+    (lambda: _x(2).to("cuda"), ArgumentError, _whole(_NO_DEVICE.format("cuda"))),
+    (lambda: _x(2).to(device="mps:0"), ArgumentError, _whole(_NO_DEVICE.format("mps:0"))),
+    (lambda: mg.from_numpy([1.0]), DTypeError, _whole(
+        "from_numpy: expected a numpy array, got list; use micrograd.tensor(data) for other "
+        "data")),
+    (lambda: mg.set_default_dtype("floaty"), DTypeError, _whole(
+        "set_default_dtype: the default dtype must be micrograd.float32 or micrograd.float64, "
+        "got 'floaty' (PyTorch also allows float16 and bfloat16; micrograd does not)")),
+    (lambda: mg.tensor(np.array(["a"])), DTypeError,
+     _whole("Tensor: cannot hold data of dtype <U1 (numbers only)")),
+    (lambda: mg.tensor([1, 2], requires_grad=True), DTypeError, _whole(
+        "Tensor: only floating-point tensors can require gradients, got dtype int64; convert "
+        "first, e.g. Tensor(x, dtype=float)")),
+    (lambda: mg.tensor([1j], requires_grad=True), DTypeError, _whole(
+        "Tensor: complex tensors are not supported by autograd (their gradients need "
+        "conjugates), got dtype complex64; convert first, e.g. Tensor(x, dtype=float)")),
+    (lambda: setattr(mg.tensor([1.0], requires_grad=True), "data", np.array([1])), DTypeError,
+     _whole("data: a tensor that requires grad needs floating-point values, got dtype int64")),
+    # autograd
+    (lambda: setattr(mg.tensor([1.0], requires_grad=True) * 2, "requires_grad", False),
+     mg.MicrogradError, _whole("requires_grad can only be turned off on leaves; use detach()")),
+    (lambda: mg.tensor([1.0], requires_grad=True).numpy(), mg.MicrogradError, _whole(
+        "numpy: can't call numpy() on a tensor that requires grad; use t.detach().numpy() "
+        "instead")),
+    (_released_by_backward, mg.GraphReleasedError, _whole("sum: " + _GRAPH_RELEASED)),
+    (_released_under_a_partial, mg.GraphReleasedError, _whole("mul: " + _GRAPH_RELEASED)),
+    (_input_changed, InplaceError, _whole(
+        "mul: one of the tensors needed for its gradient, input 0 (w of shape (2,))"
+        + _CHANGED.format(1))),
+    (lambda: _Unwritten.apply(mg.tensor([1.0], requires_grad=True)).sum().backward(),
+     NotImplementedError, _whole("unwritten defines neither partial() nor backward()")),
+    (_second_derivative_of_square, HigherOrderError, _whole(
+        "square_np: its derivative is written only on arrays, so create_graph=True cannot "
+        "record it; give _Square a partial_t(i, out) (or a backward_t(g, i, out)) written "
+        "with tensor ops to differentiate it twice")),
+], ids=["max-dims", "min-dims", "argmax-complex", "argmax-empty", "var-two-corrections",
+        "var-three-corrections", "norm-p", "flatten-order", "permute", "permute-twice",
+        "permute-range", "std-two-corrections", "std-positional", "expand-few", "expand-lead",
+        "expand-mismatch", "repeat-few", "repeat-negative", "mm", "item",
+        "iter-0d", "matmul-dtype", "rmatmul-dtype", "to-device", "to-device-keyword",
+        "from_numpy", "default-dtype-name", "string-data", "requires-grad-int",
+        "requires-grad-complex", "data-int", "requires-grad-off", "numpy", "released",
+        "released-under-a-partial", "input-changed", "no-partial", "no-partial_t"])
+def test_every_refusal_names_the_op_the_value_at_fault_and_the_fix(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+    assert mg.get_default_dtype() == np.float32  # a refused default changed nothing
+
+
+def _anomaly(make):
+    with mg.detect_anomaly():
+        make()
+
+
+class _Wall(mg.Function):
+    """z = x, with a recorded partial that is a constant inf (made by no op, so only the
+    partial's own check can see it)."""
+    name = "wall"
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward_t(self, g, i, out):
+        return mg.tensor(np.full(g.shape, np.inf))
+
+
+def _recorded_inf_partial():
+    x = mg.tensor([1.0], requires_grad=True, dtype=np.float64)
+    mg.grad(_Wall.apply(x).sum(), x, create_graph=True)
+
+
+def _recorded_shape_change():
+    h = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64) * 2
+    h.add_(mg.tensor(np.ones((3, 2)), requires_grad=True, dtype=np.float64))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("call, error, message", [
+    # numpy's refusal inside a forward, as ours: the op's name first, the input shapes last
+    (lambda: _x(2, 3) + _x(4), ShapeError,
+     r"^add: operands could not be broadcast .* \(input shapes: \(2, 3\), \(4,\)\)$"),
+    (lambda: _x(2, 3)[5], IndexError,
+     r"^getitem: index 5 is out of bounds .* \(input shapes: \(2, 3\)\)$"),
+    (lambda: _x(2, 3).transpose((0, 5)), ShapeError,  # numpy's AxisError: not an IndexError
+     r"^transpose: axis 5 is out of bounds .* \(input shapes: \(2, 3\)\)$"),
+    (lambda: mg.tensor([True]) - mg.tensor([True]), DTypeError,
+     r"^sub: numpy boolean subtract.* \(input dtypes: bool, bool\)$"),
+    (lambda: _x(2).clip(2, 1), ArgumentError,  # already ours: its type and words kept, once
+     r"^clip: min 2 is greater than max 1; swap them \(input shapes: \(2,\)\)$"),
+    # the same, writing straight into the storage
+    (lambda: _x(2).add_("a"), DTypeError,
+     r"^add_: ufunc 'add' did not contain a loop .* \(the tensor has dtype float64\)$"),
+    (_recorded_shape_change, ShapeError, _whole(
+        "add_: the result has shape (3, 2) but the tensor changed in place has shape (2,); "
+        "in-place ops cannot change a tensor's shape")),
+    # detect_anomaly: the op, what it made, and what it was given
+    (lambda: _anomaly(lambda: mg.tensor([-1.0], dtype=np.float64).log()), AnomalyError,
+     _whole("log: forward produced nan; inputs: (1,) float64")),
+    (lambda: _anomaly(lambda: mg.tensor([np.inf], dtype=np.float64) * 0.0), AnomalyError,
+     _whole("mul: forward produced nan; inputs: (1,) float64 (already non-finite), () float64")),
+    (lambda: _anomaly(lambda: mg.tensor([0.0, 4.0], requires_grad=True, dtype=np.float64)
+                      .sqrt().sum().backward()), AnomalyError, _whole(
+        "sqrt: the local partial (vjp) for input 0 produced inf (incoming gradient finite, "
+        "shape (2,)); op inputs: (2,) float64")),
+    (lambda: _anomaly(lambda: mg.tensor([4.0, 0.0], requires_grad=True, dtype=np.float64)
+                      .sqrt().backward(mg.tensor([np.inf, 1.0], dtype=np.float64))),
+     AnomalyError, _whole(
+        "sqrt: the local partial (vjp) for input 0 produced inf (incoming gradient already "
+        "non-finite, shape (2,)); op inputs: (2,) float64")),
+    (lambda: _anomaly(_recorded_inf_partial), AnomalyError, _whole(
+        "wall: the local partial (vjp) for input 0 produced inf (incoming gradient finite, "
+        "shape (1,)); op inputs: (1,) float64")),
+], ids=["broadcast", "index", "axis", "bool-sub", "ours-kept", "write-dtype", "recorded-shape",
+        "anomaly-forward", "anomaly-forward-input", "anomaly-vjp", "anomaly-vjp-upstream",
+        "anomaly-recorded-vjp"])
+def test_a_refusal_from_inside_an_op_names_the_op_and_its_inputs(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda torch: torch.ones(2, 3).max(dim=(0, 1)),
+    lambda torch: torch.tensor([1j, 2j]).argmax(),
+    lambda torch: torch.ones(2, 3, 4).flatten(2, 1),
+    lambda torch: torch.ones(2, 3).permute(0),
+    lambda torch: torch.ones(2, 3).expand(3),
+    lambda torch: torch.ones(3).expand(-1, 3),
+    lambda torch: torch.ones(2, 3).expand(2, 4),
+    lambda torch: torch.ones(2, 3).repeat(2),
+    lambda torch: torch.ones(3).mm(torch.ones(3, 2)),
+    lambda torch: torch.ones(2).item(),
+    lambda torch: iter(torch.tensor(1.0)),
+    lambda torch: torch.ones(2, 2, dtype=torch.float64) @ torch.ones(2, 2),
+    lambda torch: torch.tensor([1, 2]).requires_grad_(),
+    lambda torch: torch.ones(1, requires_grad=True).numpy(),
+    lambda torch: (torch.ones(1, requires_grad=True) * 2).requires_grad_(False),
+], ids=["max-dims", "argmax-complex", "flatten", "permute", "expand-few", "expand-lead",
+        "expand-mismatch", "repeat-few", "mm", "item", "iter-0d", "matmul-dtype",
+        "requires-grad-int", "numpy", "requires-grad-off"])
+def test_pytorch_refuses_the_same_calls(torch, call):
+    with pytest.raises((RuntimeError, TypeError)):
+        call(torch)
