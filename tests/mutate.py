@@ -200,18 +200,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.recheck:
         recheck(prefix, args.recheck, only)
     elif not args.report:
-        if (ROOT / "mutants").is_dir():
-            forget_survivors(prefix, only)
-        targets = [f"{prefix}.*"] if only is None else sorted(
-            name for codes in results(prefix, only).values()
-            for name, code in codes.items() if code is None)
-        cmd = ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", str(args.jobs), *targets]
-        print("+", " ".join(cmd[:8]), "..." if len(cmd) > 8 else "", flush=True)
-        if targets:
-            done = subprocess.run(cmd)
-            if done.returncode:
-                return done.returncode
+        code = run(prefix, only, args.jobs)
+        if code:
+            return code
+        if args.sample and sample(prefix, args.sample) != only:
+            # mutmut renumbered the mutants of functions edited since the last run, so the
+            # sample drawn before it ran is not the one its names now give: run that one.
+            print("the module changed since the last run, so its sample was redrawn; "
+                  "running the new one", flush=True)
+            only = sample(prefix, args.sample)
+            code = run(prefix, only, args.jobs)
+            if code:
+                return code
     return report(prefix, only)
+
+
+def run(prefix: str, only: set[str] | None, jobs: int) -> int:
+    """mutmut on the module's mutants (those in `only`, if given) that have no verdict."""
+    if (ROOT / "mutants").is_dir():
+        forget_survivors(prefix, only)
+    targets = [f"{prefix}.*"] if only is None else sorted(
+        name for codes in results(prefix, only).values()
+        for name, code in codes.items() if code is None)
+    cmd = ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", str(jobs), *targets]
+    print("+", " ".join(cmd[:8]), "..." if len(cmd) > 8 else "", flush=True)
+    return subprocess.run(cmd).returncode if targets else 0
 
 
 if __name__ == "__main__":
