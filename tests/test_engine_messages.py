@@ -708,3 +708,30 @@ def test_a_refusal_from_inside_an_op_names_the_op_and_its_inputs(call, error, me
 def test_pytorch_refuses_the_same_calls(torch, call):
     with pytest.raises((RuntimeError, TypeError)):
         call(torch)
+
+
+# --------------------------------------------------------------------------- arguments that
+# must reach the op: each spelling of dim/keepdim changes the result, as in PyTorch.
+
+@pytest.mark.parametrize("call, torch_call", [
+    (lambda x: x.amin(axis=1, keepdims=True), lambda t: t.amin(dim=1, keepdim=True)),
+    (lambda x: x.var(0), lambda t: t.var(0)),
+    (lambda x: x.var(dim=1, keepdim=True), lambda t: t.var(dim=1, keepdim=True)),
+    (lambda x: x.std(1, correction=0), lambda t: t.std(1, correction=0)),
+    (lambda x: x.log_softmax(), lambda t: t.log_softmax(dim=-1)),
+    (lambda x: x.softmax(), lambda t: t.softmax(dim=-1)),
+], ids=["amin-keepdims", "var-dim", "var-keepdim", "std-dim", "log_softmax-default",
+        "softmax-default"])
+def test_dims_and_keepdims_reach_the_op_as_in_pytorch(torch, call, torch_call):
+    data = np.array([[3.0, -1.0, 4.0], [-0.5, 9.0, -2.0]])
+    got, want = call(mg.tensor(data, dtype=np.float64)), torch_call(torch.tensor(data))
+    assert got.shape == tuple(want.shape)
+    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-12)
+
+
+def test_a_0d_tensor_flattens_to_one_entry_as_in_pytorch(torch):
+    x = mg.tensor(3.0, requires_grad=True, dtype=np.float64)
+    y = x.flatten()
+    assert y.shape == tuple(torch.tensor(3.0).flatten().shape) == (1,)
+    (y * 2).sum().backward()
+    assert x.grad == 2.0
