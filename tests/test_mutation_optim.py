@@ -543,3 +543,16 @@ def test_a_single_dict_is_one_param_group_and_initial_lr_is_kept():
     opt = SGD({"params": [p], "lr": 0.5, "initial_lr": 0.25})
     assert len(opt.param_groups) == 1
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["initial_lr"] == 0.25
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam])
+def test_a_default_lr_of_0_is_refused_even_when_every_group_sets_its_own(cls):
+    # PyTorch accepts it; here a group added later without its own lr would take the 0 and
+    # train nothing, without a word, so the default is refused when it is given.
+    p, q = (mg.tensor([1.0], requires_grad=True) for _ in range(2))
+    with pytest.raises(OptimizerError, match=rf"^{cls.__name__}: lr \(the learning rate\) must "
+                                             r"be a finite number > 0, got 0$"):
+        cls([{"params": [p], "lr": 0.1}], lr=0)
+    opt = cls([{"params": [p], "lr": 0.1}], lr=0.01)
+    opt.add_param_group({"params": [q]})
+    assert opt.param_groups[1]["lr"] == 0.01
