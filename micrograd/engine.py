@@ -1403,13 +1403,16 @@ def _same_dtype(op: str, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 _DEVICE_WORDS = ("cpu", "cuda", "mps", "xla", "meta", "xpu", "hip", "ipu", "vulkan", "mkldnn")
 
 
+def _is_device(value: Any) -> bool:
+    """Whether an argument of to() names a device: a torch.device, or "cpu", "cuda:1", ..."""
+    if isinstance(value, str):
+        return value.split(":")[0] in _DEVICE_WORDS
+    return type(value).__name__ == "device"  # a torch.device
+
+
 def _dtype_or_device(value: Any) -> tuple[str, Any]:
     """("dtype", numpy dtype) or ("device", its name) for an argument of to()."""
-    if isinstance(value, str):
-        word = value.split(":")[0]
-        if word in _DEVICE_WORDS:
-            return "device", value
-    elif type(value).__name__ == "device":  # a torch.device
+    if _is_device(value):
         return "device", str(value)
     name = str(value)
     if name.startswith("torch."):  # torch.float32 and its kin, by name

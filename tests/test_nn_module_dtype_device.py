@@ -19,7 +19,7 @@ def _dtypes(m):
     return {t.dtype for _, t in m.named_parameters(include_frozen=True)}
 
 
-@pytest.mark.parametrize("device", ["cuda", "cuda:1", "mps", "meta", "xpu", "xpu:0", "cpu:1"])
+@pytest.mark.parametrize("device", ["cuda", "cuda:1", "mps", "meta", "xpu", "xpu:0", "cpu:1", "xla"])
 def test_a_device_other_than_the_cpu_is_refused_as_a_device_naming_the_call(device):
     with pytest.raises(ArgumentError, match=rf"^Sequential\.to: device '{device}' is not "
                                             r"available: micrograd runs on the CPU only \(numpy "

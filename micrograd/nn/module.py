@@ -61,12 +61,6 @@ def _float_dtype(dtype: Any, where: str) -> np.dtype:
     return dt
 
 
-def _is_device(value: Any) -> bool:
-    name = str(value).split(":")[0]
-    return (hasattr(value, "type") and hasattr(value, "index")) or (
-        isinstance(value, str) and name in ("cpu", "cuda", "mps", "meta", "xpu"))
-
-
 def _check_name(name: Any, what: str, where: str) -> str:
     """name as a new attribute name for a child, buffer or parameter (PyTorch's rules)."""
     if not isinstance(name, str):
@@ -287,7 +281,7 @@ class Module:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif _is_device(a):
+            elif _engine._is_device(a):
                 device = a
             else:
                 dtype = a
