@@ -201,17 +201,16 @@ def main(argv: list[str] | None = None) -> int:
         recheck(prefix, args.recheck, only)
     elif not args.report:
         code = run(prefix, only, args.jobs)
-        if code:
-            return code
-        if args.sample and sample(prefix, args.sample) != only:
-            # mutmut renumbered the mutants of functions edited since the last run, so the
-            # sample drawn before it ran is not the one its names now give: run that one.
+        # mutmut renumbered the mutants of functions edited since the last run, so the
+        # sample drawn before it ran is not the one its names now give: run that one too.
+        redrawn = sample(prefix, args.sample) if args.sample else only
+        if not code and redrawn != only:
             print("the module changed since the last run, so its sample was redrawn; "
                   "running the new one", flush=True)
-            only = sample(prefix, args.sample)
+            only = redrawn
             code = run(prefix, only, args.jobs)
-            if code:
-                return code
+        if code:
+            return code
     return report(prefix, only)
 
 
