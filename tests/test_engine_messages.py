@@ -735,3 +735,31 @@ def test_a_0d_tensor_flattens_to_one_entry_as_in_pytorch(torch):
     assert y.shape == tuple(torch.tensor(3.0).flatten().shape) == (1,)
     (y * 2).sum().backward()
     assert x.grad == 2.0
+
+
+# --------------------------------------------------------------------------- what the graph
+# records: promotion casts only the operand that changes dtype; in-place versions add up.
+
+@pytest.mark.parametrize("reflected", [False, True])
+def test_promotion_records_one_cast_for_the_operand_that_changes_dtype(reflected):
+    a = mg.tensor([1.0, 2.0], requires_grad=True)  # float32
+    b = mg.tensor([3.0, 4.0], requires_grad=True, dtype=np.float64)
+    with mg.count_ops() as c:
+        y = b + a if reflected else a + b
+    assert y.dtype == np.float64
+    assert (c.forward, c.by_op["cast"].forward, c.by_op["add"].forward) == (2, 1, 1)
+
+
+def test_two_recorded_inplace_changes_in_a_row_backward_through_both():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, dtype=np.float64)
+    h = x * 1.0
+    h.mul_(2.0)
+    h.mul_(3.0)  # its input is the value after the first change: version 1
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+    assert h._version == 2
+
+
+def test_a_device_with_an_index_is_a_device_for_a_tensor():
+    with pytest.raises(ArgumentError, match=r"^to: device 'cuda:1' is not available"):
+        _x(2).to("cuda:1")
